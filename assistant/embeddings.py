@@ -66,7 +66,7 @@ class SentenceTransformerEmbedder:
         except Exception as exc:  # the library raises many types for a bad model
             raise ModelUnavailableError(f"cannot load sentence-transformers model {name_or_path!r}: {exc}") from exc
         self.model_id = f"sentence-transformers/{local.name if local.exists() else name_or_path}"
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        self.dim = int(getattr(self._model, "get_embedding_dimension", self._model.get_sentence_embedding_dimension)())
         e5_style = "e5" in name_or_path.lower()
         self._query_prefix = "query: " if e5_style else ""
         self._passage_prefix = "passage: " if e5_style else ""

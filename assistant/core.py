@@ -1,0 +1,113 @@
+"""The Assistant: validate the question, gate it for safety, retrieve, quote, render."""
+from __future__ import annotations
+
+import os
+import time
+import unicodedata
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import safety
+from .answer import Answer, Quote, render, select_sentences, verify_quote, ABSTAIN_BELOW
+from .corpus import Corpus, load_corpus
+from .embeddings import DEFAULT_MODEL, Embedder, load_embedder
+from .errors import InvalidQuestionError
+from .isev import isev_warnings
+from .language import detect_language
+from .retriever import Passage, Retriever
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MAX_QUESTION_CHARS = 2000
+
+
+def default_corpus_dir() -> Path:
+    return Path(os.environ.get("EXOQA_CORPUS_DIR", PROJECT_ROOT / "corpus"))
+
+
+def default_index_dir(model: str) -> Path:
+    if "EXOQA_INDEX_DIR" in os.environ:
+        return Path(os.environ["EXOQA_INDEX_DIR"])
+    slug = "e5-small" if model == DEFAULT_MODEL else "".join(c if c.isalnum() else "-" for c in model)[-60:]
+    return PROJECT_ROOT / "index" / slug
+
+
+def normalize_question(question: object) -> str:
+    """Documented normalisation: NFC, tabs/newlines become spaces, outer whitespace trimmed.
+
+    Rejected: non-text, empty, over 2,000 characters, other control characters.
+    """
+    if isinstance(question, bytes):
+        try:
+            question = question.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidQuestionError("the question is not valid UTF-8 text") from None
+    if not isinstance(question, str):
+        raise InvalidQuestionError(f"the question must be text, not {type(question).__name__}")
+    text = unicodedata.normalize("NFC", question).replace("\r", " ").replace("\n", " ").replace("\t", " ").strip()
+    if not text:
+        raise InvalidQuestionError("the question is empty")
+    if len(text) > MAX_QUESTION_CHARS:
+        raise InvalidQuestionError(f"the question is {len(text)} characters; the limit is {MAX_QUESTION_CHARS}")
+    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in text):
+        raise InvalidQuestionError("the question contains control characters or invalid text")
+    return text
+
+
+class Assistant:
+    def __init__(self, corpus: Corpus, retriever: Retriever) -> None:
+        self.corpus = corpus
+        self.retriever = retriever
+        self.warnings = isev_warnings(corpus)
+
+    @classmethod
+    def load(cls, corpus_dir: Path | None = None, index_dir: Path | None = None, model: str = DEFAULT_MODEL,
+             allow_download: bool = False, rebuild: str = "auto", embedder: Embedder | None = None) -> Assistant:
+        corpus = load_corpus(corpus_dir or default_corpus_dir())
+        embedder = embedder or load_embedder(model, allow_download=allow_download)
+        retriever = Retriever.open(corpus, embedder, index_dir or default_index_dir(model), rebuild=rebuild)
+        return cls(corpus, retriever)
+
+    def search(self, query: str, k: int = 5) -> list[Passage]:
+        if not isinstance(k, int) or not 1 <= k <= 100:
+            raise InvalidQuestionError("k must be an integer from 1 to 100")
+        return self.retriever.search(normalize_question(query), k)
+
+    def ask(self, question: str, history: Sequence[str] = ()) -> Answer:
+        started = time.perf_counter()
+        text = normalize_question(question)
+        language = detect_language(text)
+        gate = safety.classify(text, [normalize_question(h) for h in history if str(h).strip()])
+        timings = {"safety_ms": (time.perf_counter() - started) * 1e3}
+        quotes: list[Quote] = []
+        lead = None
+        decision = gate.decision
+        if gate.decision == "emergency":
+            lead = safety.emergency_message(language, gate.category)
+        elif gate.decision == "refuse":
+            lead = safety.refusal_message(language, gate.category)
+        else:
+            query = " ".join([*history[-1:], text]) if history and len(text) < 40 else text
+            fused, sentence_sim = self.retriever.score(query, timings)
+            t0 = time.perf_counter()
+            chosen = select_sentences(self.retriever.index.sentences, self.retriever.index.passage_sentences,
+                                      fused, sentence_sim)
+            if not chosen or chosen[0][1] < ABSTAIN_BELOW:
+                decision = "no_answer"
+            else:
+                quotes = [Quote(n, s.text, s.source_id, s.start, s.end, score)
+                          for n, (s, score) in enumerate(chosen, 1)]
+            timings["select_ms"] = (time.perf_counter() - t0) * 1e3
+        for quote in quotes:
+            if not verify_quote(self.corpus, quote):  # the invariant; never show an unverified quote
+                raise AssertionError(f"quote {quote.n} is not verbatim at its offsets")
+        t0 = time.perf_counter()
+        reply = render(language, lead, quotes, self.corpus, self.warnings, abstained=decision == "no_answer")
+        timings["render_ms"] = (time.perf_counter() - t0) * 1e3
+        timings["total_ms"] = (time.perf_counter() - started) * 1e3
+        cited = dict.fromkeys(q.source_id for q in quotes)
+        sources = [{k: self.corpus[sid].card()[k] for k in ("source_id", "title", "url", "role", "license")}
+                   for sid in cited]
+        return Answer(text, language, decision, reply, quotes, sources, self.warnings, timings, gate.category)
+
+    def sources(self) -> list[dict]:
+        return [s.card() for s in self.corpus.sources]
