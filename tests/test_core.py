@@ -29,10 +29,10 @@ def test_every_quote_is_verbatim_and_every_reply_has_isev_warnings(assistant):
 
 
 def test_dev_retrieval_floor(assistant):
-    # Measured 0.57 recall@5 at this commit; the bar is 0.90 (not reached yet, see README).
+    # Measured 0.82 recall@5, MRR 0.70 at this commit; the bar is 0.90 / 0.75 (not reached yet, see README).
     report = retrieval_report(assistant, QA)
-    assert report["all"]["recall@5"] >= 0.55
-    assert report["all"]["mrr"] >= 0.45
+    assert report["all"]["recall@5"] >= 0.80
+    assert report["all"]["mrr"] >= 0.65
 
 
 def test_refusal_and_emergency_replies_carry_no_quotes_of_doses(assistant):
