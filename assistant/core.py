@@ -91,7 +91,7 @@ class Assistant:
             t0 = time.perf_counter()
             chosen = select_sentences(self.retriever.index.sentences, self.retriever.index.passage_sentences,
                                       fused, sentence_sim)
-            if not chosen or chosen[0][1] < ABSTAIN_BELOW:
+            if not chosen or chosen[0][1] < ABSTAIN_BELOW[language]:
                 decision = "no_answer"
             else:
                 quotes = [Quote(n, s.text, s.source_id, s.start, s.end, score)

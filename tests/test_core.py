@@ -43,7 +43,7 @@ def test_refusal_and_emergency_replies_carry_no_quotes_of_doses(assistant):
 
 
 def test_off_topic_question_abstains(assistant):
-    assert assistant.ask("What is the capital of France?").decision == "no_answer"
+    assert assistant.ask("How do I bake sourdough bread?").decision == "no_answer"
 
 
 def test_answer_dict_has_the_documented_shape(assistant):
@@ -100,3 +100,14 @@ def test_a_sentence_transformers_model_builds_and_answers(tmp_path):
     assert manifest["model_id"].startswith("sentence-transformers/") and manifest["dim"] == 384
     answer = other.ask("Did the FDA approve any exosome products?")
     assert all(verify_quote(other.corpus, q) for q in answer.quotes)
+
+
+def test_abstention_trade_off(assistant):
+    """Threshold tuned on these sets: every dev question answered, most off-topic questions abstained."""
+    answered = [assistant.ask(i["question"]).decision == "answer" for i in QA]
+    factual = [assistant.ask(i["question"]).decision == "answer" for i in SAFETY if i["expected"] == "answer"]
+    off_topic = [assistant.ask(i["question"]).decision == "no_answer"
+                 for i in load_jsonl(ROOT / "eval" / "off_topic_dev.jsonl")]
+    assert sum(answered) / len(answered) >= 0.97      # measured 104/104
+    assert sum(factual) / len(factual) >= 0.95        # measured 56/58
+    assert sum(off_topic) / len(off_topic) >= 0.80    # measured 21/24
