@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 import time
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from . import safety
@@ -18,6 +18,8 @@ from .retriever import Passage, Retriever
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MAX_QUESTION_CHARS = 2000
+MAX_HISTORY_TURNS = 50
+HistoryTurn = str | Mapping[str, str]
 
 
 def default_corpus_dir() -> Path:
@@ -53,6 +55,35 @@ def normalize_question(question: object) -> str:
     return text
 
 
+def user_turns(history: object) -> list[str]:
+    """Earlier user turns, oldest first, from `history`.
+
+    Accepts plain strings (each a user turn) or chat messages `{"role": ..., "content": ...}`; only user
+    turns matter for retrieval and safety, so assistant turns are dropped. Only the last
+    MAX_HISTORY_TURNS turns are kept. Malformed history is an InvalidQuestionError.
+    """
+    if history is None:
+        return []
+    if isinstance(history, (str, bytes)) or not isinstance(history, Sequence):
+        raise InvalidQuestionError("history must be a list of earlier turns")
+    turns: list[str] = []
+    for position, turn in enumerate(history[-MAX_HISTORY_TURNS:]):
+        if isinstance(turn, Mapping):
+            role, content = turn.get("role"), turn.get("content")
+            if role not in ("user", "assistant", "system"):
+                raise InvalidQuestionError(f"history[{position}].role must be 'user', 'assistant' or 'system'")
+            if not isinstance(content, str):
+                raise InvalidQuestionError(f"history[{position}].content must be text")
+            if role != "user":
+                continue
+            turn = content
+        elif not isinstance(turn, str):
+            raise InvalidQuestionError(f"history[{position}] must be text or a {{role, content}} message")
+        if turn.strip():
+            turns.append(normalize_question(turn))
+    return turns
+
+
 class Assistant:
     def __init__(self, corpus: Corpus, retriever: Retriever) -> None:
         self.corpus = corpus
@@ -72,11 +103,13 @@ class Assistant:
             raise InvalidQuestionError("k must be an integer from 1 to 100")
         return self.retriever.search(normalize_question(query), k)
 
-    def ask(self, question: str, history: Sequence[str] = ()) -> Answer:
+    def ask(self, question: str, history: Sequence[HistoryTurn] | None = ()) -> Answer:
+        """Answer `question`; `history` holds the earlier turns (strings or {"role", "content"} messages)."""
         started = time.perf_counter()
         text = normalize_question(question)
+        history = user_turns(history)
         language = detect_language(text)
-        gate = safety.classify(text, [normalize_question(h) for h in history if str(h).strip()])
+        gate = safety.classify(text, history)
         timings = {"safety_ms": (time.perf_counter() - started) * 1e3}
         quotes: list[Quote] = []
         lead = None
