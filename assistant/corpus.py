@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from .errors import CorpusError
@@ -86,32 +87,83 @@ def _trim(body: str, region: Region) -> Region:
 def parse_source(path: Path) -> Source:
     try:
         data = path.read_bytes()
-        raw = data.decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise CorpusError(f"cannot read corpus file {path.name}: {exc}") from exc
+    source = parse_source_bytes(data, path.name)
+    if source.id != path.stem:
+        raise CorpusError(f"{path.name}: id {source.id!r} must match the file name")
+    return source
+
+
+def parse_source_bytes(data: bytes, name: str) -> Source:
+    """Parse the bytes of one corpus file; `name` only labels error messages."""
+    try:
+        raw = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CorpusError(f"cannot read corpus file {name}: {exc}") from exc
     header, sep, body = raw.partition("\n\n")
     meta: dict[str, str] = {}
     for number, line in enumerate(header.splitlines(), 1):
         key, colon, value = line.partition(":")
         if not colon:
-            raise CorpusError(f"{path.name}, line {number}: expected 'key: value' metadata, got {line[:60]!r}")
+            raise CorpusError(f"{name}, line {number}: expected 'key: value' metadata, got {line[:60]!r}")
         meta[key.strip()] = value.strip()
     source_id = meta.get("id", "")
     if not _SOURCE_ID.match(source_id):
-        raise CorpusError(f"{path.name}: missing or invalid 'id' metadata ({source_id!r})")
-    if source_id != path.stem:
-        raise CorpusError(f"{path.name}: id {source_id!r} must match the file name")
+        raise CorpusError(f"{name}: missing or invalid 'id' metadata ({source_id!r})")
     return Source(id=source_id, meta=meta, text=body if sep else "", regions=quotable_regions(body),
                   sha256=hashlib.sha256(data).hexdigest())
 
 
+def is_valid_source_id(source_id: str) -> bool:
+    return bool(_SOURCE_ID.match(source_id))
+
+
+def serialize_source(meta: Mapping[str, object], text: str) -> bytes:
+    """The corpus file for `meta` (must hold a valid "id") and body `text`: the inverse of parse_source_bytes."""
+    lines = []
+    for key, value in meta.items():
+        if not isinstance(key, str) or not key.strip() or ":" in key or "\n" in key:
+            raise CorpusError(f"invalid metadata key {key!r}")
+        flat = " ".join(str("" if value is None else value).split())  # one line per field
+        lines.append(f"{key.strip()}: {flat}".rstrip())
+    if not isinstance(text, str):
+        raise CorpusError(f"the text of {meta.get('id')!r} must be a string")
+    return ("\n".join(lines) + "\n\n" + text).encode("utf-8")
+
+
 @dataclass(frozen=True)
 class Corpus:
-    directory: Path
+    directory: Path | None
     sources: tuple[Source, ...]
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_id", {s.id: s for s in self.sources})
+
+    @classmethod
+    def from_documents(cls, documents: Iterable[Mapping[str, object]]) -> Corpus:
+        """A corpus held in memory: each document is {"id", "text", and optional metadata such as "title"}.
+
+        Each document is parsed exactly as its corpus file would be, so the content hash (and the index built
+        for it) is the same as for a directory holding those files.
+        """
+        sources: list[Source] = []
+        seen: set[str] = set()
+        for position, document in enumerate(documents):
+            if not isinstance(document, Mapping):
+                raise CorpusError(f"document {position} must be a mapping with 'id' and 'text'")
+            source_id, text = document.get("id"), document.get("text")
+            if not isinstance(source_id, str) or not _SOURCE_ID.match(source_id):
+                raise CorpusError(f"document {position}: invalid id {source_id!r} "
+                                  "(lowercase letters, digits, '.', '_', '-'; at most 100 characters)")
+            if source_id in seen:
+                raise CorpusError(f"document {position}: duplicate id {source_id!r}")
+            seen.add(source_id)
+            meta = {"id": source_id, **{k: v for k, v in document.items() if k not in ("id", "text")}}
+            sources.append(parse_source_bytes(serialize_source(meta, text), source_id))
+        if not sources:
+            raise CorpusError("no documents given")
+        return cls(directory=None, sources=tuple(sorted(sources, key=lambda s: f"{s.id}.txt")))  # load_corpus order
 
     def __getitem__(self, source_id: str) -> Source:
         return self._by_id[source_id]  # type: ignore[attr-defined]

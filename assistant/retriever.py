@@ -13,6 +13,7 @@ from .corpus import Corpus
 from .embeddings import Embedder
 from .errors import IndexMismatchError, IndexMissingError
 from .glossary import expand
+from .incremental import MANIFEST_KEY as KEYS_FIELD, embed_units, source_keys
 from .index_store import StoredIndex, check_manifest, read_index, write_index
 from .lexical import LexicalIndex
 
@@ -41,17 +42,18 @@ def expected_manifest(corpus: Corpus, embedder: Embedder) -> dict:
                          "tokenizer": "tiktoken/cl100k_base", "overlap_sentences": 1}}
 
 
-def build_index(corpus: Corpus, embedder: Embedder, directory: Path, progress: bool = True) -> None:
+def build_index(corpus: Corpus, embedder: Embedder, directory: Path, progress: bool = True) -> int:
+    """Build the index into `directory`; returns how many vectors were reused from the previous one."""
     sentences = corpus_sentences(corpus)
     passages = corpus_passages(corpus, sentences, PASSAGE_MAX_TOKENS)
     texts = [s.text for s in sentences] + [p.text for p, _ in passages]
-    vectors = []
-    batch = 16
-    for i in tqdm(range(0, len(texts), batch), desc="embedding", unit="batch", disable=not progress):
-        vectors.append(embedder.embed_passages(texts[i:i + batch]))
-    matrix = np.vstack(vectors)
-    write_index(directory, expected_manifest(corpus, embedder), passages, sentences,
+    # Sources whose embedded texts are unchanged keep their vectors from the previous index here.
+    units = [*sentences, *(p for p, _ in passages)]
+    keys = source_keys(embedder.model_id, units, texts)
+    matrix, reused = embed_units(directory, embedder.dim, units, texts, keys, embedder.embed_passages, progress)
+    write_index(directory, {**expected_manifest(corpus, embedder), KEYS_FIELD: keys}, passages, sentences,
                 matrix[len(sentences):], matrix[:len(sentences)])
+    return reused
 
 
 class Retriever:
