@@ -26,10 +26,14 @@ def default_corpus_dir() -> Path:
     return Path(os.environ.get("EXOQA_CORPUS_DIR", PROJECT_ROOT / "corpus"))
 
 
-def default_index_dir(model: str) -> Path:
+def default_index_dir(model: str, corpus_dir: Path | None = None) -> Path:
+    """The shipped corpus's index lives in index/<model>; any other corpus keeps its own in <corpus>/.exoqa-index/."""
     if "EXOQA_INDEX_DIR" in os.environ:
         return Path(os.environ["EXOQA_INDEX_DIR"])
     slug = "e5-small" if model == DEFAULT_MODEL else "".join(c if c.isalnum() else "-" for c in model)[-60:]
+    corpus_dir = Path(corpus_dir) if corpus_dir is not None else default_corpus_dir()
+    if corpus_dir.resolve() != (PROJECT_ROOT / "corpus").resolve():
+        return corpus_dir / ".exoqa-index" / slug
     return PROJECT_ROOT / "index" / slug
 
 
@@ -93,9 +97,11 @@ class Assistant:
     @classmethod
     def load(cls, corpus_dir: Path | None = None, index_dir: Path | None = None, model: str = DEFAULT_MODEL,
              allow_download: bool = False, rebuild: str = "auto", embedder: Embedder | None = None) -> Assistant:
-        corpus = load_corpus(corpus_dir or default_corpus_dir())
+        corpus_dir = Path(corpus_dir) if corpus_dir is not None else default_corpus_dir()
+        corpus = load_corpus(corpus_dir)
         embedder = embedder or load_embedder(model, allow_download=allow_download)
-        retriever = Retriever.open(corpus, embedder, index_dir or default_index_dir(model), rebuild=rebuild)
+        retriever = Retriever.open(corpus, embedder, index_dir or default_index_dir(model, corpus_dir),
+                                   rebuild=rebuild)
         return cls(corpus, retriever)
 
     def search(self, query: str, k: int = 5) -> list[Passage]:
