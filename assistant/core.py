@@ -11,7 +11,7 @@ from . import safety
 from .answer import Answer, Quote, render, select_sentences, verify_quote, ABSTAIN_BELOW
 from .corpus import Corpus, load_corpus
 from .embeddings import DEFAULT_MODEL, Embedder, load_embedder
-from .errors import InvalidQuestionError
+from .errors import CorpusError, InvalidQuestionError
 from .isev import isev_warnings
 from .language import detect_language
 from .retriever import Passage, Retriever
@@ -88,11 +88,21 @@ def user_turns(history: object) -> list[str]:
     return turns
 
 
+def _isev_warnings_for(corpus: Corpus) -> tuple:
+    """The ISEV warnings come from the shipped article; a corpus of other documents borrows them from it."""
+    try:
+        return isev_warnings(corpus)
+    except CorpusError:
+        if corpus.directory is not None and Path(corpus.directory).resolve() == (PROJECT_ROOT / "corpus").resolve():
+            raise
+        return isev_warnings(load_corpus(PROJECT_ROOT / "corpus"))
+
+
 class Assistant:
     def __init__(self, corpus: Corpus, retriever: Retriever) -> None:
         self.corpus = corpus
         self.retriever = retriever
-        self.warnings = isev_warnings(corpus)
+        self.warnings = _isev_warnings_for(corpus)
 
     @classmethod
     def load(cls, corpus_dir: Path | None = None, index_dir: Path | None = None, model: str = DEFAULT_MODEL,
