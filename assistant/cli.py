@@ -1,4 +1,4 @@
-"""The `exoqa` command line: ask, search, build, sources."""
+"""The `exoqa` command line: ask, search, build, sources, serve."""
 from __future__ import annotations
 
 import argparse
@@ -24,6 +24,10 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("build", help="rebuild the index")
     sources = sub.add_parser("sources", help="list the corpus sources")
     sources.add_argument("--json", action="store_true")
+    serve = sub.add_parser("serve", help="run the web chat and the HTTP JSON API")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only)")
+    serve.add_argument("--port", type=int, default=7860)
+    serve.add_argument("--corpus", default=None, help="corpus directory (default: the shipped corpus)")
     return parser
 
 
@@ -32,6 +36,12 @@ def main(argv: list[str] | None = None) -> int:
     from .core import Assistant, default_corpus_dir, default_index_dir, normalize_question
 
     try:
+        if args.command == "serve":  # the web app lives in the `ui` package, which only calls this library
+            from ui.server import serve
+
+            serve(host=args.host, port=args.port, corpus_dir=args.corpus, model=args.model,
+                  allow_download=args.allow_download)
+            return 0
         if args.command in ("ask", "search"):
             normalize_question(args.question if args.command == "ask" else args.query)  # fail before loading
         if args.command == "build":
