@@ -176,9 +176,12 @@ def status_html(status: dict, language: str) -> str:
         return ""
     if state == "building":
         done, total = status["progress"]["done"], status["progress"]["total"]
-        percent = int(100 * done / total) if total else 0
-        text = t(language, "status_building", done=done, total=total, percent=percent)
-        bar = f'<progress max="{total}" value="{done}"></progress>'
+        if total:
+            percent = min(100, int(100 * done / total))
+            text = t(language, "status_building", done=done, total=total, percent=percent)
+            bar = f'<progress max="{total}" value="{min(done, total)}"></progress>'
+        else:
+            text, bar = t(language, "status_building_count", done=done), "<progress></progress>"
     elif state == "error":
         text, bar = t(language, "status_error", message=status.get("error", "")), ""
     else:

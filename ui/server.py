@@ -120,12 +120,13 @@ def create_app(service: Service) -> FastAPI:
 
 
 def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, corpus_dir=None, index_dir=None,
-          model: str | None = None) -> None:
+          model: str | None = None, allow_download: bool = False) -> None:
     import uvicorn
 
     from assistant.embeddings import DEFAULT_MODEL
 
-    service = Service(corpus_dir=corpus_dir, index_dir=index_dir, model=model or DEFAULT_MODEL)
+    service = Service(corpus_dir=corpus_dir, index_dir=index_dir, model=model or DEFAULT_MODEL,
+                      allow_download=allow_download)
     app = create_app(service)
     print(f"exoqa: serving on http://{host}:{port}/ (API under /api; loading the model and index…)", flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=5)

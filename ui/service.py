@@ -18,11 +18,11 @@ import numpy as np
 
 from assistant import Answer, Assistant, ExoqaError, Passage
 from assistant.chunking import corpus_passages, corpus_sentences
-from assistant.core import default_corpus_dir, default_index_dir
+from assistant.core import default_corpus_dir
 from assistant.corpus import load_corpus
 from assistant.embeddings import DEFAULT_MODEL, Embedder, load_embedder
 from assistant.isev import isev_warnings
-from assistant.retriever import PASSAGE_MAX_TOKENS, Retriever
+from assistant.retriever import PASSAGE_MAX_TOKENS
 
 log = logging.getLogger("exoqa.ui")
 
@@ -61,15 +61,28 @@ class ProgressEmbedder:
         return vectors
 
 
+def _units_in(corpus) -> int:
+    """How many texts a full index build embeds (an upper bound when the build reuses vectors); 0 if unknown."""
+    try:
+        sentences = corpus_sentences(corpus)
+        return len(sentences) + len(corpus_passages(corpus, sentences, PASSAGE_MAX_TOKENS))
+    except Exception:  # noqa: BLE001 - progress is a courtesy; never fail a build over it
+        return 0
+
+
 class Service:
     def __init__(self, corpus_dir: Path | None = None, index_dir: Path | None = None, model: str = DEFAULT_MODEL,
-                 rebuild: str = "auto", assistant: Assistant | None = None, workers: int = WORKERS,
+                 rebuild: str = "auto", allow_download: bool = False, assistant: Assistant | None = None,
+                 workers: int = WORKERS,
                  queue_wait: float = QUEUE_WAIT_SECONDS, time_limit: float = TIME_LIMIT_SECONDS) -> None:
         self.model = model
-        self.corpus = assistant.corpus if assistant else load_corpus(corpus_dir or default_corpus_dir())
+        self.corpus_dir = Path(corpus_dir) if corpus_dir is not None else default_corpus_dir()
+        # The corpus loads now (fast, and a broken corpus fails at once); the ISEV panel needs it from the start.
+        self.corpus = assistant.corpus if assistant else load_corpus(self.corpus_dir)
         self.warnings = isev_warnings(self.corpus)
-        self.index_dir = Path(index_dir) if index_dir else default_index_dir(model)
+        self.index_dir = Path(index_dir) if index_dir is not None else None
         self.rebuild = rebuild
+        self.allow_download = allow_download
         self.assistant = assistant
         self.workers = workers
         self.queue_wait = queue_wait
@@ -97,13 +110,13 @@ class Service:
 
     def _load(self) -> None:
         try:
-            embedder = ProgressEmbedder(load_embedder(self.model), self._embedded)
-            retriever = Retriever.open(self.corpus, embedder, self.index_dir, rebuild=self.rebuild)
-            assistant = Assistant(self.corpus, retriever)
+            embedder = ProgressEmbedder(load_embedder(self.model, self.allow_download), self._embedded)
+            assistant = Assistant.load(corpus_dir=self.corpus_dir, index_dir=self.index_dir, model=self.model,
+                                       rebuild=self.rebuild, embedder=embedder)
             with self._lock:
-                self.assistant, self._state = assistant, "ready"
+                self.assistant, self.corpus, self._state = assistant, assistant.corpus, "ready"
             log.info("exoqa is ready")
-        except ExoqaError as exc:
+        except ExoqaError as exc:  # corpus, index or model problem, explained in one line on the page
             with self._lock:
                 self._state, self._error = "error", str(exc)
             log.error("exoqa could not load: %s", exc)
@@ -115,10 +128,8 @@ class Service:
     def _embedded(self, count: int) -> None:
         with self._lock:
             if self._state != "building":
-                sentences = corpus_sentences(self.corpus)
-                self._total = len(sentences) + len(corpus_passages(self.corpus, sentences, PASSAGE_MAX_TOKENS))
-                self._state, self._done = "building", 0
-                log.info("building the index: %d texts to embed", self._total)
+                self._state, self._done, self._total = "building", 0, _units_in(self.corpus)
+                log.info("building the index (%d sentences and passages)", self._total)
             self._done += count
 
     def status(self) -> dict[str, Any]:
