@@ -53,6 +53,8 @@ def install_error_handlers(app: FastAPI) -> None:
             return error(400, "the request body is not valid JSON")
         details = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
                    for e in errors]
+        if any(tuple(e.get("loc", ())) == ("body",) for e in errors):
+            return error(422, 'the request body must be a JSON object like {"question": "..."}', detail=details)
         return error(422, "invalid request: " + _describe(errors), detail=details)
 
     @app.exception_handler(StarletteHTTPException)
@@ -74,7 +76,7 @@ async def _call(service: Service, method: str, *args):
         status = exc.args[0]
         message = ("exoqa could not load: " + status["error"]) if status["status"] == "error" \
             else f"exoqa is still starting ({status['status']}); try again shortly"
-        return error(503, message, status=status)
+        return error(503, message, state=status)
     except Busy:
         return JSONResponse({"error": "the server is busy; try again shortly"}, status_code=503,
                             headers={"Retry-After": "5"})

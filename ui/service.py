@@ -18,10 +18,9 @@ import numpy as np
 
 from assistant import Answer, Assistant, ExoqaError, Passage
 from assistant.chunking import corpus_passages, corpus_sentences
-from assistant.core import default_corpus_dir
+from assistant.core import _isev_warnings_for, default_corpus_dir
 from assistant.corpus import load_corpus
 from assistant.embeddings import DEFAULT_MODEL, Embedder, load_embedder
-from assistant.isev import isev_warnings
 from assistant.retriever import PASSAGE_MAX_TOKENS
 
 log = logging.getLogger("exoqa.ui")
@@ -79,7 +78,8 @@ class Service:
         self.corpus_dir = Path(corpus_dir) if corpus_dir is not None else default_corpus_dir()
         # The corpus loads now (fast, and a broken corpus fails at once); the ISEV panel needs it from the start.
         self.corpus = assistant.corpus if assistant else load_corpus(self.corpus_dir)
-        self.warnings = isev_warnings(self.corpus)
+        # The library's rule: a corpus without the article borrows the warnings from the shipped one.
+        self.warnings = assistant.warnings if assistant else _isev_warnings_for(self.corpus)
         self.index_dir = Path(index_dir) if index_dir is not None else None
         self.rebuild = rebuild
         self.allow_download = allow_download
@@ -114,7 +114,8 @@ class Service:
             assistant = Assistant.load(corpus_dir=self.corpus_dir, index_dir=self.index_dir, model=self.model,
                                        rebuild=self.rebuild, embedder=embedder)
             with self._lock:
-                self.assistant, self.corpus, self._state = assistant, assistant.corpus, "ready"
+                self.assistant, self.corpus, self.warnings = assistant, assistant.corpus, assistant.warnings
+                self._state = "ready"
             log.info("exoqa is ready")
         except ExoqaError as exc:  # corpus, index or model problem, explained in one line on the page
             with self._lock:
