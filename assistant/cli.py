@@ -21,13 +21,28 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("query")
     search.add_argument("-k", type=int, default=5)
     search.add_argument("--json", action="store_true")
-    sub.add_parser("build", help="rebuild the index")
+    build = sub.add_parser("build", help="rebuild the index")
     sources = sub.add_parser("sources", help="list the corpus sources")
     sources.add_argument("--json", action="store_true")
     serve = sub.add_parser("serve", help="run the web chat and the HTTP JSON API")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only)")
     serve.add_argument("--port", type=int, default=7860)
     serve.add_argument("--corpus", default=None, help="corpus directory (default: the shipped corpus)")
+    for command in (ask, search, build, sources):
+        command.add_argument("--corpus", default=None, help="corpus directory (default: the shipped corpus)")
+    evaluate = sub.add_parser("eval", help="score the assistant on question files (JSON Lines)")
+    evaluate.add_argument("questions", nargs="+", help="question files: retrieval and/or safety items")
+    evaluate.add_argument("--corpus", default=None, help="corpus directory (default: the shipped corpus)")
+    evaluate.add_argument("--k", type=int, default=10, help="passages retrieved per question (default 10)")
+    evaluate.add_argument("--out", default="exoqa-eval-report", help="report directory (default ./exoqa-eval-report)")
+    evaluate.add_argument("--thresholds", default=None, help="JSON {min: {path: v}, max: {path: v}}; exit 1 if missed")
+    evaluate.add_argument("--no-progress", action="store_true")
+    ingest = sub.add_parser("ingest", help="add .txt/.md/.html/.pdf documents to a corpus and update its index")
+    ingest.add_argument("paths", nargs="+", help="files or folders")
+    ingest.add_argument("--corpus", default=None, help="corpus directory (default: the shipped corpus)")
+    ingest.add_argument("--license", default="unknown", help="licence recorded for these documents")
+    ingest.add_argument("--url", default="", help="URL recorded for these documents")
+    ingest.add_argument("--no-index", action="store_true", help="only write corpus files; index on first use")
     return parser
 
 
@@ -49,11 +64,16 @@ def main(argv: list[str] | None = None) -> int:
             from .embeddings import load_embedder
             from .retriever import build_index
 
-            build_index(load_corpus(default_corpus_dir()), load_embedder(args.model, args.allow_download),
-                        default_index_dir(args.model))
-            print(f"index written to {default_index_dir(args.model)}")
+            corpus_dir = args.corpus or default_corpus_dir()
+            build_index(load_corpus(corpus_dir), load_embedder(args.model, args.allow_download),
+                        default_index_dir(args.model, corpus_dir))
+            print(f"index written to {default_index_dir(args.model, corpus_dir)}")
             return 0
-        assistant = Assistant.load(model=args.model, allow_download=args.allow_download)
+        if args.command == "ingest":
+            return _ingest(args)
+        if args.command == "eval":
+            return _eval(args)
+        assistant = Assistant.load(corpus_dir=args.corpus, model=args.model, allow_download=args.allow_download)
         if args.command == "ask":
             answer = assistant.ask(args.question)
             print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2) if args.json else answer.text)
@@ -79,6 +99,59 @@ def main(argv: list[str] | None = None) -> int:
     except ExoqaError as exc:
         print(f"exoqa: {exc}", file=sys.stderr)
         return 1
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    """Exit 0 when every file was ingested or unchanged, 2 when some were skipped (the rest is kept)."""
+    from pathlib import Path
+
+    from .core import default_corpus_dir, default_index_dir
+    from .corpus import load_corpus
+    from .embeddings import load_embedder
+    from .ingest import ingest
+    from .retriever import build_index
+
+    corpus_dir = Path(args.corpus) if args.corpus else default_corpus_dir()
+    result = ingest([Path(p) for p in args.paths], corpus_dir, license=args.license, url=args.url)
+    for status in ("added", "updated", "unchanged"):
+        for source_id in getattr(result, status):
+            print(f"{status}: {source_id}")
+    for name, reason in result.skipped:
+        print(f"skipped: {name}: {reason}", file=sys.stderr)
+    print(f"{len(result.added)} added, {len(result.updated)} updated, {len(result.unchanged)} unchanged, "
+          f"{len(result.skipped)} skipped -> {corpus_dir}")
+    if not args.no_index and (result.added or result.updated or result.unchanged):
+        index_dir = default_index_dir(args.model, corpus_dir)
+        reused = build_index(load_corpus(corpus_dir), load_embedder(args.model, args.allow_download), index_dir)
+        print(f"index updated at {index_dir} ({reused} vectors reused from unchanged sources)")
+    return 2 if result.skipped else 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    """Exit 0 with a report, 1 when a figure misses its threshold (report still written), 2 for bad files."""
+    from pathlib import Path
+
+    from .core import Assistant
+    from .evaluation import QuestionFileError, check_thresholds, evaluate, load_question_files, write_report
+
+    try:
+        questions = load_question_files([Path(p) for p in args.questions])
+        thresholds = json.loads(Path(args.thresholds).read_text(encoding="utf-8")) if args.thresholds else None
+    except (QuestionFileError, OSError, ValueError) as exc:
+        print(f"exoqa: {exc}", file=sys.stderr)
+        return 2
+    for skipped in questions.skipped:
+        print(f"skipped {skipped['file']}:{skipped['line']}: {skipped['error']}", file=sys.stderr)
+    if questions.skipped:
+        print(f"skipped {len(questions.skipped)} malformed line(s); scoring {len(questions.items)}", file=sys.stderr)
+    assistant = Assistant.load(corpus_dir=args.corpus, model=args.model, allow_download=args.allow_download)
+    report, samples = evaluate(assistant, questions, k=args.k, progress=not args.no_progress)
+    written = write_report(report, Path(args.out), samples)
+    print(f"report written to {Path(args.out) / 'report.md'} ({len(written)} files)")
+    failures = check_thresholds(report, thresholds) if thresholds else []
+    for failure in failures:
+        print(f"below threshold: {failure}", file=sys.stderr)
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":
