@@ -65,7 +65,7 @@ def quote_in_paragraph_html(source: Source, quote: Quote) -> str:
     lead = "…" if a > 0 and text[a - 1] not in "\n" else ""
     tail = "…" if b < len(text) and text[b] not in "\n" else ""
     return (f'<div class="exoqa-paragraph" lang="{html.escape(source.language)}">{lead}{_text(before)}'
-            f'<mark class="exoqa-highlight" data-quote="{quote.n}">{_text(marked)}</mark>{_text(after)}{tail}</div>')
+            f'<mark class="exoqa-highlight">{_text(marked)}</mark>{_text(after)}{tail}</div>')
 
 
 def _link(url: str) -> str:
@@ -82,7 +82,7 @@ def source_card_html(card: dict, language: str) -> str:
             (t(language, "link"), _link(card.get("url", ""))),
             (t(language, "completeness"), html.escape(card.get("completeness", "")))]
     cells = "".join(f"<dt>{name}</dt><dd>{value or '—'}</dd>" for name, value in rows)
-    return (f'<div class="exoqa-card" data-source="{html.escape(card["source_id"])}">'
+    return (f'<div class="exoqa-card">'
             f'<div class="exoqa-card-title">{html.escape(card.get("title", ""))}</div><dl>{cells}</dl></div>')
 
 
@@ -107,8 +107,8 @@ def reply_html(answer: Answer, corpus: Corpus) -> str:
     """One chat reply: a badge for the decision, the lead, numbered quotes that open in context, warnings."""
     language = answer.language
     decision = answer.decision
-    alert = ' role="alert"' if decision == "emergency" else ""
-    parts = [f'<div class="exoqa-reply exoqa-{decision}" data-decision="{decision}" lang="{language}"{alert}>',
+    # The chat's sanitizer drops data-* and role attributes, so the decision is a class.
+    parts = [f'<div class="exoqa-reply exoqa-{decision}" lang="{language}">',
              f'<div class="exoqa-badge">{html.escape(t(language, "badge_" + decision))}</div>']
     lead = _lead(answer)
     if lead:
@@ -121,7 +121,7 @@ def reply_html(answer: Answer, corpus: Corpus) -> str:
                      f'({html.escape(OTHER_LANGUAGE_LABEL[language][source.language])})</span>')
         title = html.escape(source.title)
         parts.append(
-            f'<details class="exoqa-quote" data-quote="{quote.n}" data-source="{html.escape(source.id)}">'
+            f'<details class="exoqa-quote exoqa-quote-{quote.n}">'
             f'<summary><span class="exoqa-quote-text">{_text(quote.text)}</span> '
             f'<sup class="exoqa-cite">[{quote.n}]</sup>{other}'
             f'<span class="exoqa-quote-source"> — {title} · {html.escape(t(language, "open_quote"))}</span></summary>'
@@ -137,7 +137,7 @@ def reply_html(answer: Answer, corpus: Corpus) -> str:
 
 def message_html(kind: str, text: str) -> str:
     """A short notice in the chat (not ready, busy, invalid question)."""
-    return f'<div class="exoqa-reply exoqa-notice" data-decision="{kind}"><p>{_text(text)}</p></div>'
+    return f'<div class="exoqa-reply exoqa-notice exoqa-{kind}"><p>{_text(text)}</p></div>'
 
 
 def isev_panel_html(warnings: Sequence[Warning], language: str) -> str:
