@@ -1,7 +1,10 @@
-# `make run` sets up and asks a sample question; `make test` sets up and runs the tests.
+# `make run` sets up and starts the web chat + HTTP API; `make ask Q=...` asks on the command line;
+# `make test` sets up and runs the tests.
 VENV := .venv
 PY := $(VENV)/bin/python
 Q ?= 外泌体是怎么提取分离的?
+HOST ?= 127.0.0.1
+PORT ?= 7860
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -12,9 +15,12 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 run: $(VENV)/.installed
+	HF_HUB_OFFLINE=1 GRADIO_ANALYTICS_ENABLED=False $(VENV)/bin/exoqa serve --host $(HOST) --port $(PORT)
+
+ask: $(VENV)/.installed
 	$(VENV)/bin/exoqa ask "$(Q)"
 
 test: $(VENV)/.installed
 	HF_HUB_OFFLINE=1 $(VENV)/bin/pytest -q
 
-.PHONY: run test
+.PHONY: run ask test
