@@ -181,7 +181,7 @@ def test_rebuild_at_startup_reports_progress(tmp_path):
             health = http.get("/api/health").json()
             seen.append((health["status"], health["progress"]["done"], health["progress"]["total"]))
             if health["status"] == "building" and health["progress"]["done"]:
-                assert "Building the search index" in status_html(service.status(), "en")
+                assert "Building the search index" in status_html(health, "en")  # what the page shows
             if health["status"] in ("ready", "error"):
                 break
             time.sleep(0.02)
