@@ -23,11 +23,14 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def live_server() -> Iterator[str]:
-    """Start `exoqa serve` on 127.0.0.1, wait until /api/health says ready, yield its URL, always stop it."""
+def live_server(*extra_args: str, wait_until_ready: bool = True) -> Iterator[str]:
+    """Start `exoqa serve` on 127.0.0.1, wait until /api/health says ready (or only answers), yield its URL.
+
+    The process is always stopped afterwards.
+    """
     port = free_port()
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
-    process = subprocess.Popen([sys.executable, "-m", "assistant.cli", "serve", "--port", str(port)],
+    process = subprocess.Popen([sys.executable, "-m", "assistant.cli", "serve", "--port", str(port), *extra_args],
                                cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -36,7 +39,8 @@ def live_server() -> Iterator[str]:
             if process.poll() is not None:
                 raise RuntimeError(f"exoqa serve exited early:\n{process.stdout.read().decode(errors='replace')}")
             with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{url}/api/health", timeout=5).json().get("status") == "ready":
+                status = httpx.get(f"{url}/api/health", timeout=5).json().get("status")
+                if status == "ready" or not wait_until_ready:
                     break
             if time.monotonic() > deadline:
                 raise RuntimeError("exoqa serve did not become ready")

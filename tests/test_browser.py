@@ -3,13 +3,16 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
+from assistant.core import PROJECT_ROOT
 from assistant.isev import NOTICE_URL
+from live_server import live_server
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOT = Path(__file__).resolve().parent.parent / "docs" / "screenshot.png"
@@ -177,3 +180,25 @@ def test_example_question_and_abstention(visit):
     off_topic = v.ask("What is the capital of France?")
     expect(off_topic).to_have_class(decision("no_answer"))
     expect(off_topic).to_contain_text("The sources do not cover this question")
+
+
+def test_page_shows_index_build_progress_then_answers(browser, tmp_path):
+    """A corpus without an index: the page opens at once, shows the build's progress, then answers."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name in ("guangdong-mpa-2022.txt", "oh-2018.txt", "ha-2020.txt"):
+        shutil.copy(PROJECT_ROOT / "corpus" / name, corpus / name)
+    with live_server("--corpus", str(corpus), wait_until_ready=False) as url:
+        v = Visit(browser, f"{url}/?lang=en", "zh-CN")  # ?lang= wins over the browser's language
+        try:
+            expect(v.page.locator(".exoqa-isev h3")).to_have_text("ISEV patient safety warnings")
+            status = v.page.locator("#exoqa-status .exoqa-status")
+            expect(status).to_contain_text(re.compile(r"Building the search index… \d+ of \d+ texts embedded"),
+                                           timeout=120_000)
+            expect(status.locator("progress")).to_be_visible()
+            expect(v.page.locator("#exoqa-status .exoqa-status")).to_have_count(0, timeout=600_000)
+            reply = v.ask("Did Guangdong warn about exosome products?")
+            expect(reply).to_have_class(re.compile(r"\bexoqa-(answer|no_answer)\b"))
+            assert v.outside_requests() == []
+        finally:
+            v.context.close()
