@@ -17,6 +17,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from . import vector_index
 from .chunking import Span
 from .errors import IndexCorruptError, IndexMismatchError, IndexMissingError
 
@@ -38,26 +39,24 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _flat_index(vectors: np.ndarray) -> faiss.Index:
-    index = faiss.IndexFlatIP(vectors.shape[1])
-    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    return index
-
-
 def write_index(directory: Path, manifest: dict, passages: list[tuple[Span, range]], sentences: list[Span],
                 passage_vectors: np.ndarray, sentence_vectors: np.ndarray) -> None:
     directory = Path(directory)
     directory.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.tmp", dir=directory.parent))
     try:
-        faiss.write_index(_flat_index(passage_vectors), str(staging / "passages.faiss"))
-        faiss.write_index(_flat_index(sentence_vectors), str(staging / "sentences.faiss"))
+        # Flat (exact) for small sets, approximate above; see vector_index for the rule and its override.
+        kinds = {}
+        for name, vectors in (("passages", passage_vectors), ("sentences", sentence_vectors)):
+            built = vector_index.build(vectors)
+            kinds[name] = vector_index.kind_of(built)
+            faiss.write_index(built, str(staging / f"{name}.faiss"))
         units = {
             "passages": [[p.source_id, p.start, p.end, r.start, r.stop] for p, r in passages],
             "sentences": [[s.source_id, s.start, s.end] for s in sentences],
         }
         (staging / "units.json").write_text(json.dumps(units), encoding="utf-8")
-        full = {**manifest, "format_version": FORMAT_VERSION,
+        full = {**manifest, "format_version": FORMAT_VERSION, "vector_index": kinds,
                 "files": {name: _sha256(staging / name) for name in _FILES}}
         (staging / "manifest.json").write_text(json.dumps(full, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         for path in staging.iterdir():
@@ -91,8 +90,11 @@ def check_manifest(manifest: dict, expected: dict) -> None:
         raise IndexMismatchError("the index was built for something else (" + "; ".join(wrong) + "). Run `exoqa build`.")
 
 
-def read_index(directory: Path, corpus) -> StoredIndex:
+def read_index(directory: Path, corpus, mmap: bool | None = None) -> StoredIndex:
+    """Load and check an index; `mmap` (default: $EXOQA_MMAP_INDEX=1) maps flat vectors read-only from disk,
+    so worker processes serving the same index share one copy of it in the page cache."""
     directory = Path(directory)
+    mmap = os.environ.get("EXOQA_MMAP_INDEX", "") == "1" if mmap is None else mmap
     manifest = read_manifest(directory)
     try:
         for name in _FILES:
@@ -100,8 +102,8 @@ def read_index(directory: Path, corpus) -> StoredIndex:
                 raise IndexCorruptError(f"index file {name} does not match its manifest (changed or truncated). "
                                         "Run `exoqa build`.")
         units = json.loads((directory / "units.json").read_text(encoding="utf-8"))
-        passage_vectors = faiss.read_index(str(directory / "passages.faiss"))
-        sentence_vectors = faiss.read_index(str(directory / "sentences.faiss"))
+        passage_vectors = vector_index.read(str(directory / "passages.faiss"), mmap=mmap)
+        sentence_vectors = vector_index.read(str(directory / "sentences.faiss"), mmap=mmap)
     except (OSError, KeyError, ValueError, RuntimeError) as exc:
         raise IndexCorruptError(f"index at {directory} is unreadable: {exc}. Run `exoqa build`.") from exc
     try:

@@ -1,0 +1,1 @@
+"""exoqa's benchmark suite: `python -m benchmarks.run [--quick]` (see docs/performance.md)."""
