@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from assistant.core import PROJECT_ROOT
 from ui.present import status_html
-from ui.server import MAX_API_BODY_BYTES, create_app
+from ui.server import MAX_API_BODY_BYTES, MAX_PAGE_BODY_BYTES, create_app
 from ui.service import Service
 
 ZH_FACTUAL = "外泌体是怎么提取分离的?"
@@ -108,6 +108,10 @@ def test_body_over_the_limit_is_413(client):
             yield b"x" * 8192
 
     response = client.post("/api/ask", content=chunks(), headers={"content-type": "application/json"})
+    assert response.status_code == 413
+    # The page's own endpoints have a larger bound, but a bound all the same.
+    huge = b"x" * (MAX_PAGE_BODY_BYTES + 1)
+    response = client.post("/gradio_api/queue/join", content=huge, headers={"content-type": "application/json"})
     assert response.status_code == 413
 
 

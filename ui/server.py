@@ -18,6 +18,8 @@ from .service import Service  # noqa: E402
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7860
 MAX_API_BODY_BYTES = 64 * 1024
+# The page's own requests carry the whole chat history (replies are HTML), so they get a larger bound.
+MAX_PAGE_BODY_BYTES = 4 * 1024 * 1024
 
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -51,19 +53,24 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-class ApiBodyLimit:
-    """Rejects /api request bodies over `limit` bytes with a 413 JSON error, declared or streamed."""
+class BodyLimit:
+    """Rejects request bodies over the limit (64 KiB for /api, more for the page) with a 413 JSON error.
 
-    def __init__(self, app, limit: int = MAX_API_BODY_BYTES) -> None:
+    Holds for a declared Content-Length and for a streamed body alike.
+    """
+
+    def __init__(self, app, api_limit: int = MAX_API_BODY_BYTES, page_limit: int = MAX_PAGE_BODY_BYTES) -> None:
         self.app = app
-        self.limit = limit
+        self.api_limit = api_limit
+        self.page_limit = page_limit
 
     async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith("/api/"):
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             return await self.app(scope, receive, send)
+        limit = self.api_limit if scope["path"].startswith("/api/") else self.page_limit
         declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            return await self._too_large(send)
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            return await self._too_large(send, limit)
         chunks, size, more = [], 0, True
         while more:  # read the body here (bounded), then replay it to the app
             message = await receive()
@@ -71,8 +78,8 @@ class ApiBodyLimit:
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.limit:
-                return await self._too_large(send)
+            if size > limit:
+                return await self._too_large(send, limit)
             chunks.append(chunk)
             more = message.get("more_body", False)
         body = b"".join(chunks)
@@ -87,8 +94,9 @@ class ApiBodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _too_large(self, send) -> None:
-        payload = json.dumps({"error": f"the request body is over the {self.limit // 1024} KiB limit"}).encode()
+    @staticmethod
+    async def _too_large(send, limit: int) -> None:
+        payload = json.dumps({"error": f"the request body is over the {limit // 1024} KiB limit"}).encode()
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"),
                                 (b"content-length", str(len(payload)).encode())]})
@@ -113,8 +121,8 @@ def create_app(service: Service) -> FastAPI:
     blocks = build_blocks(service)
     blocks.queue(default_concurrency_limit=service.workers, max_size=64)
     app = gr.mount_gradio_app(app, blocks, path="/", theme=THEME, css=CSS, footer_links=["api"],
-                              run_history=False, show_error=False, ssr_mode=False)
-    app.add_middleware(ApiBodyLimit)
+                              run_history=False, show_error=False, ssr_mode=False, max_file_size="64kb")
+    app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders)
     return app
 
