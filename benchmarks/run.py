@@ -177,13 +177,20 @@ def build_throughput(corpus, label: str) -> dict:
     embedder = load_embedder()
     sentences = corpus_sentences(corpus)
     chunks = len(sentences) + len(corpus_passages(corpus, sentences, PASSAGE_MAX_TOKENS))
-    characters = sum(len(s.text) for s in corpus.sources)
+    characters = sum(len(s.text) for s in corpus.quotable_sources)
     with tempfile.TemporaryDirectory(prefix="exoqa-bench-") as scratch:
         t0 = time.perf_counter()
         build_index(corpus, embedder, Path(scratch) / "index", progress=False)
         seconds = time.perf_counter() - t0
     return {"corpus": label, "characters": characters, "chunks": chunks, "seconds": round(seconds, 2),
             "chars_per_s": round(characters / seconds), "chunks_per_s": round(chunks / seconds, 1)}
+
+
+def small_corpus(corpus, sources: int = 2, characters: int = 2_000):
+    from assistant.corpus import Corpus
+
+    return Corpus.from_documents([{"id": s.id, "title": s.title, "language": s.language,
+                                   "text": s.text[:characters]} for s in corpus.quotable_sources[:sources]])
 
 
 def pubmedqa_corpus(limit: int | None = None):
@@ -201,6 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="tiny sizes and 1-2 repeats (CI smoke run)")
     parser.add_argument("--out", type=Path, default=None, help="JSON file (default benchmarks/results/<mode>.json)")
     parser.add_argument("--no-serve", action="store_true", help="skip the exoqa serve measurements")
+    parser.add_argument("--pubmedqa-limit", type=int, default=1000, help="abstracts to index in full mode")
     args = parser.parse_args(argv)
     quick = args.quick
     out = args.out or RESULTS_DIR / ("quick.json" if quick else "full.json")
@@ -228,13 +236,17 @@ def main(argv: list[str] | None = None) -> int:
 
     print("index build throughput", flush=True)
     corpus, index_dir, sentences = shipped()
-    result["build"] = [build_throughput(corpus, "shipped corpus")]
+    if quick:  # two sources cut short: checks the path, not the speed
+        result["build"] = [build_throughput(small_corpus(corpus), "2 shipped sources, 2,000 characters each")]
+    else:
+        result["build"] = [build_throughput(corpus, "shipped corpus")]
     if quick:
         result["build_pubmedqa"] = {"skipped": "quick mode"}
     elif not PUBMEDQA.exists():
         result["build_pubmedqa"] = {"skipped": f"{PUBMEDQA.name} not found beside the project (shared/benchmarks)"}
     else:
-        result["build"].append(build_throughput(pubmedqa_corpus(), "PubMedQA 1000 abstracts"))
+        result["build"].append(build_throughput(pubmedqa_corpus(args.pubmedqa_limit),
+                                                f"PubMedQA, first {args.pubmedqa_limit} abstracts"))
 
     print("scale study (small sizes; the full one is python -m benchmarks.scale)", flush=True)
     from . import scale

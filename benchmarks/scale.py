@@ -51,8 +51,8 @@ def time_queries(index: faiss.Index, queries: np.ndarray, repeats: int) -> list[
 SWEEPS = {
     "flat": [{}],
     "hnsw": [{"ef_search": ef} for ef in (64, 128, 256, 512)],
-    "ivfpq": [{"nprobe": 16, "k_factor": 4}, {"nprobe": 32, "k_factor": 8}, {"nprobe": 64, "k_factor": 16},
-              {"nprobe": 128, "k_factor": 32}],
+    "ivfpq": [{"nprobe": 16, "k_factor": 4}, {"nprobe": 48, "k_factor": 8}, {"nprobe": 64, "k_factor": 32},
+              {"nprobe": 128, "k_factor": 64}, {"nprobe": 256, "k_factor": 128}],
 }
 
 
@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     texts = dev_questions()
     queries = embed_queries(texts)
     result = {"machine": machine(), "command": "python -m benchmarks.scale " + " ".join(argv or []),
-              "sigma": synthetic.SIGMA, "queries": len(texts),
+              "sigma": synthetic.SIGMA, "noise_rank": synthetic.NOISE_RANK, "queries": len(texts),
               "sizes": run(args.sizes, args.kinds, args.repeats, index_dir, queries, texts, sentences)}
     write_json(args.out, result)
     print(f"wrote {args.out}")
