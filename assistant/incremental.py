@@ -17,9 +17,11 @@ import numpy as np
 from tqdm import tqdm
 
 from .chunking import Span
+from .vector_index import kind_of
 
 MANIFEST_KEY = "source_keys"  # extra manifest field: {source_id: key}
 BATCH = 16
+EXACT_KINDS = {"flat", "hnsw"}  # index kinds that store the vectors themselves
 
 
 def source_keys(model_id: str, units: Sequence[Span], texts: Sequence[str]) -> dict[str, str]:
@@ -42,6 +44,8 @@ def _previous_rows(directory: Path, dim: int, keys: dict[str, str]) -> dict[str,
         units = json.loads((directory / "units.json").read_text(encoding="utf-8"))
         sentences = faiss.read_index(str(directory / "sentences.faiss"))
         passages = faiss.read_index(str(directory / "passages.faiss"))
+        if {kind_of(sentences), kind_of(passages)} - EXACT_KINDS:
+            return {}  # compressed vectors (IVF-PQ) are approximations: embed again rather than reuse them
         sentence_matrix = sentences.reconstruct_n(0, sentences.ntotal)
         passage_matrix = passages.reconstruct_n(0, passages.ntotal)
         if len(units["sentences"]) != len(sentence_matrix) or len(units["passages"]) != len(passage_matrix):

@@ -31,7 +31,9 @@ sys.path.insert(0, str(ROOT))
 from assistant.corpus import Corpus  # noqa: E402
 from assistant.embeddings import DEFAULT_MODEL, load_embedder  # noqa: E402
 from assistant.glossary import expand  # noqa: E402
-from assistant.retriever import Retriever  # noqa: E402
+from assistant.errors import ExoqaError  # noqa: E402
+from assistant.index_store import check_manifest, read_manifest  # noqa: E402
+from assistant.retriever import Retriever, expected_manifest  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "benchmarks" / "pubmedqa" / "ori_pqal.json"
 DEFAULT_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "exoqa" / "pubmedqa"
@@ -120,6 +122,14 @@ def fusion_variants(dense: np.ndarray, sentence: np.ndarray, bm25: np.ndarray) -
     return variants
 
 
+def _index_is_current(corpus: Corpus, embedder, index_dir: Path) -> bool:
+    try:
+        check_manifest(read_manifest(index_dir), expected_manifest(corpus, embedder))
+        return True
+    except ExoqaError:
+        return False
+
+
 def run(data: Path, cache: Path, limit: int | None, model: str, variants: bool) -> dict:
     instances = load_instances(data, limit)
     corpus = build_corpus(instances)
@@ -129,6 +139,7 @@ def run(data: Path, cache: Path, limit: int | None, model: str, variants: bool) 
     questions = [inst["QUESTION"] for inst in instances.values()]
     embedder = load_embedder(model)
     index_dir = cache / f"index-{''.join(c if c.isalnum() else '-' for c in embedder.model_id)[-60:]}-{len(doc_ids)}"
+    cached = _index_is_current(corpus, embedder, index_dir)
     started = time.perf_counter()
     retriever = Retriever.open(corpus, embedder, index_dir)
     open_s = time.perf_counter() - started
@@ -172,7 +183,7 @@ def run(data: Path, cache: Path, limit: int | None, model: str, variants: bool) 
     report = {
         "data": data.name, "questions": n_q, "documents": n_docs, "passages": len(stored.passages),
         "sentences": len(stored.sentences), "model": embedder.model_id, "index_dir": str(index_dir),
-        "index_open_s": round(open_s, 2), "median_stage_ms": {k: round(v, 3) for k, v in ms.items()},
+        "index_cached": cached, "index_open_s": round(open_s, 2), "median_stage_ms": {k: round(v, 3) for k, v in ms.items()},
         "methods": {name: {**figures(own_rank(scores, gold)), "median_ms": None if t is None else round(t, 3)}
                     for name, (scores, t) in main.items()},
     }
@@ -185,7 +196,7 @@ def run(data: Path, cache: Path, limit: int | None, model: str, variants: bool) 
 def markdown(report: dict) -> str:
     lines = [f"PubMedQA-L ({report['data']}): {report['questions']} questions, {report['documents']} abstracts, "
              f"{report['passages']} passages, {report['sentences']} sentences; model {report['model']}; "
-             f"index opened/built in {report['index_open_s']} s", "",
+             f"index {'loaded from cache' if report['index_cached'] else 'built'} in {report['index_open_s']} s", "",
              "| method | R@1 | R@5 | R@10 | MRR | median ms/query |", "|---|---|---|---|---|---|"]
     for name, f in report["methods"].items():
         t = "" if f["median_ms"] is None else f"{f['median_ms']:.1f}"

@@ -12,6 +12,7 @@ import pytest
 
 from assistant import Assistant, Retriever
 from assistant.corpus import Corpus, load_corpus
+from assistant.embeddings import load_embedder
 from assistant.ingest import ingest, source_id_for
 from assistant.retriever import build_index
 
@@ -37,6 +38,11 @@ def _pdf(path: Path, lines: list[str], title: str) -> Path:
         figure.savefig(path, metadata={"Title": title})
         plt.close(figure)
     return path
+
+
+@pytest.fixture(scope="module")
+def embedder():
+    return load_embedder()
 
 
 @pytest.fixture()
@@ -111,8 +117,7 @@ def test_ids_come_from_file_names():
         source_id_for(Path("外泌体.txt"))
 
 
-def test_incremental_index_reuses_unchanged_sources(documents, tmp_path, assistant):
-    embedder = assistant.retriever.embedder
+def test_incremental_index_reuses_unchanged_sources(documents, tmp_path, embedder):
     corpus_dir, index_dir = tmp_path / "corpus", tmp_path / "index"
     ingest([documents], corpus_dir)
     assert build_index(load_corpus(corpus_dir), embedder, index_dir, progress=False) == 0  # nothing to reuse
@@ -134,11 +139,11 @@ def test_incremental_index_reuses_unchanged_sources(documents, tmp_path, assista
         assert np.allclose(a.reconstruct_n(0, a.ntotal), b.reconstruct_n(0, b.ntotal), atol=1e-5)
 
 
-def test_retriever_over_documents_in_memory(tmp_path, assistant):
+def test_retriever_over_documents_in_memory(tmp_path, embedder):
     documents = [{"id": "letters", "text": "The regulator sent warning letters to three clinics.", "title": "L"},
                  {"id": "storage", "text": "Vesicles degrade unless they are frozen.", "title": "S"}]
     corpus = Corpus.from_documents(documents)
-    retriever = Retriever.open(corpus, assistant.retriever.embedder, tmp_path / "index")
+    retriever = Retriever.open(corpus, embedder, tmp_path / "index")
     assert retriever.search("Do vesicles degrade at room temperature?", 1)[0].source_id == "storage"
     assert retriever.search("warning letters to clinics", 1)[0].source_id == "letters"
     folder = tmp_path / "files"
