@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 import unicodedata
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from . import safety
+from . import safety, safety_patterns
 from .answer import Answer, Quote, render, select_sentences, verify_quote, ABSTAIN_BELOW
 from .corpus import Corpus, load_corpus
 from .embeddings import DEFAULT_MODEL, Embedder, load_embedder
@@ -98,6 +99,15 @@ def _isev_warnings_for(corpus: Corpus) -> tuple:
         return isev_warnings(load_corpus(PROJECT_ROOT / "corpus"))
 
 
+_ELLIPTIC = re.compile(r"^(?:what|how) about\b|^(?:and|also|then|so|but)\b|^(?:那|那么|还有|另外|此外|那它)|呢[?？]?$",
+                       re.IGNORECASE)
+
+
+def leans_on_history(question: str) -> bool:
+    """True for a follow-up that cannot be retrieved alone ("what about the risks?", "它安全吗", "那价格呢?")."""
+    return bool(_ELLIPTIC.search(question) or safety_patterns.ANAPHOR.search(question))
+
+
 class Assistant:
     def __init__(self, corpus: Corpus, retriever: Retriever) -> None:
         self.corpus = corpus
@@ -135,7 +145,7 @@ class Assistant:
         elif gate.decision == "refuse":
             lead = safety.refusal_message(language, gate.category)
         else:
-            query = " ".join([*history[-1:], text]) if history and len(text) < 40 else text
+            query = " ".join([history[-1], text]) if history and leans_on_history(text) else text
             fused, sentence_sim = self.retriever.score(query, timings)
             t0 = time.perf_counter()
             chosen = select_sentences(self.retriever.index.sentences, self.retriever.index.passage_sentences,

@@ -36,7 +36,10 @@ PAIRS = [
     ("embryonic", "胚胎"), ("induced pluripotent", "诱导多能"), ("hematopoietic", "造血"), ("neural", "神经"),
     ("endothelial", "内皮"), ("vesicle", "囊泡"), ("nanometer", "纳米"), ("protein", "蛋白质"),
 ]
-_EN = [(re.compile(r"\b" + re.escape(en), re.IGNORECASE), zh) for en, zh in PAIRS]
+# English entries are word prefixes ("isolat" matches "isolation"), except these short words.
+_WHOLE_WORDS = {"pros", "cons", "oral", "mice", "cost", "reading"}
+_EN = [(re.compile(r"\b" + re.escape(en) + (r"\b" if en in _WHOLE_WORDS else ""), re.IGNORECASE), zh)
+       for en, zh in PAIRS]
 
 
 def expand(query: str) -> str:
