@@ -89,7 +89,7 @@ def user_turns(history: object) -> list[str]:
     return turns
 
 
-def _isev_warnings_for(corpus: Corpus) -> tuple:
+def isev_warnings_for(corpus: Corpus) -> tuple:
     """The ISEV warnings come from the shipped article; a corpus of other documents borrows them from it."""
     try:
         return isev_warnings(corpus)
@@ -112,7 +112,7 @@ class Assistant:
     def __init__(self, corpus: Corpus, retriever: Retriever) -> None:
         self.corpus = corpus
         self.retriever = retriever
-        self.warnings = _isev_warnings_for(corpus)
+        self.warnings = isev_warnings_for(corpus)
 
     @classmethod
     def load(cls, corpus_dir: Path | None = None, index_dir: Path | None = None, model: str = DEFAULT_MODEL,

@@ -18,7 +18,7 @@ import numpy as np
 
 from assistant import Answer, Assistant, ExoqaError, Passage
 from assistant.chunking import corpus_passages, corpus_sentences
-from assistant.core import _isev_warnings_for, default_corpus_dir
+from assistant.core import isev_warnings_for, default_corpus_dir
 from assistant.corpus import load_corpus
 from assistant.embeddings import DEFAULT_MODEL, Embedder, load_embedder
 from assistant.retriever import PASSAGE_MAX_TOKENS
@@ -79,7 +79,7 @@ class Service:
         # The corpus loads now (fast, and a broken corpus fails at once); the ISEV panel needs it from the start.
         self.corpus = assistant.corpus if assistant else load_corpus(self.corpus_dir)
         # The library's rule: a corpus without the article borrows the warnings from the shipped one.
-        self.warnings = assistant.warnings if assistant else _isev_warnings_for(self.corpus)
+        self.warnings = assistant.warnings if assistant else isev_warnings_for(self.corpus)
         self.index_dir = Path(index_dir) if index_dir is not None else None
         self.rebuild = rebuild
         self.allow_download = allow_download
