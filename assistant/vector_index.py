@@ -6,7 +6,7 @@ All vectors are L2-normalised, so every index uses inner product (= cosine).
 |--------------------|---------|-----|
 | < 50,000           | `flat`  | exact; a full scan of 50k x 384 costs a few ms, less than embedding the query |
 | 50,000 - 2,000,000 | `hnsw`  | graph search, ~1-3 ms and recall@10 >= 0.95 at 1M; memory = vectors + ~256 B/vector |
-| >= 2,000,000       | `ivfpq` | inverted lists of 48-byte 4-bit PQ codes, re-ranked with 8-bit scalar codes (~0.45 KB/vector) |
+| >= 2,000,000       | `ivfpq` | inverted lists of 96-byte 4-bit PQ codes, re-ranked with 8-bit scalar codes (480 B/vector) |
 
 Override with the environment variable `EXOQA_VECTOR_INDEX=flat|hnsw|ivfpq` or the `kind=` parameter
 (the parameter wins). The chosen kind and its search settings are applied again on every load, because
@@ -32,11 +32,14 @@ IVFPQ_MIN_VECTORS = 1_000
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH = 128
-# 96 four-bit sub-quantizers = 48 bytes a vector, searched with FAISS's SIMD "fast-scan" kernels (8-bit PQ
-# trains ~50x slower on 2 cores for no recall gain once the SQ8 re-rank is there).
-PQ_SUBQUANTIZERS = 96
-IVF_NPROBE = 48
-REFINE_K_FACTOR = 8
+# One four-bit sub-quantizer per 2 dimensions (96 bytes for 384-d), searched with FAISS's SIMD "fast-scan"
+# kernels; 8-bit PQ trains ~50x slower on 2 cores. Half as many sub-quantizers lost ~10 points of recall@10
+# on crowded e5-like data, which no re-rank depth recovers.
+DIMS_PER_SUBQUANTIZER = 2
+# e5 neighbours are crowded and queries sit apart from passages, so IVF must visit many lists (measured:
+# docs/performance.md); the SQ8 re-rank then orders k_factor x k candidates almost exactly.
+IVF_NPROBE = 256
+REFINE_K_FACTOR = 64
 
 
 class VectorIndexSettingError(ExoqaError, ValueError):
@@ -77,17 +80,13 @@ def _ivfpq(vectors: np.ndarray, seed: int) -> faiss.Index:
     count, dim = vectors.shape
     # About 4*sqrt(n) lists, with at least 39 training points each (FAISS's own rule of thumb).
     nlist = max(1, min(int(4 * math.sqrt(count)), count // 39))
-    subquantizers = PQ_SUBQUANTIZERS if dim % PQ_SUBQUANTIZERS == 0 else _largest_divisor(dim, PQ_SUBQUANTIZERS)
+    subquantizers = dim // DIMS_PER_SUBQUANTIZER if dim % DIMS_PER_SUBQUANTIZER == 0 else dim
     index = faiss.index_factory(dim, f"IVF{nlist},PQ{subquantizers}x4fs,Refine(SQ8)", faiss.METRIC_INNER_PRODUCT)
     sample_size = min(count, max(39 * nlist, 100_000))
     rng = np.random.default_rng(seed)
     sample = vectors[np.sort(rng.choice(count, sample_size, replace=False))] if sample_size < count else vectors
     index.train(sample)
     return index
-
-
-def _largest_divisor(dim: int, at_most: int) -> int:
-    return max(m for m in range(1, at_most + 1) if dim % m == 0)
 
 
 def kind_of(index: faiss.Index) -> str:

@@ -16,11 +16,11 @@ import bm25s
 import faiss
 import numpy as np
 
-from assistant import vector_index
+from assistant import ranking, vector_index
 from assistant.lexical import tokenize
 
 from . import synthetic
-from .common import RESULTS_DIR, current_rss_mib, machine, summary, write_json
+from .common import RESULTS_DIR, current_rss_mib, machine, peak_rss_mib, summary, write_json
 
 RECALL_AT = 10
 
@@ -51,17 +51,19 @@ def time_queries(index: faiss.Index, queries: np.ndarray, repeats: int) -> list[
 SWEEPS = {
     "flat": [{}],
     "hnsw": [{"ef_search": ef} for ef in (64, 128, 256, 512)],
-    "ivfpq": [{"nprobe": 16, "k_factor": 4}, {"nprobe": 48, "k_factor": 8}, {"nprobe": 64, "k_factor": 32},
-              {"nprobe": 128, "k_factor": 64}, {"nprobe": 256, "k_factor": 128}],
+    "ivfpq": [{"nprobe": 32, "k_factor": 16}, {"nprobe": 64, "k_factor": 32}, {"nprobe": 128, "k_factor": 64},
+              {"nprobe": 256, "k_factor": 64}, {"nprobe": 512, "k_factor": 128}],
 }
 
 
-def vector_study(base: np.ndarray, queries: np.ndarray, kinds: list[str], repeats: int) -> dict:
+def vector_study(base: np.ndarray, queries: np.ndarray, kinds: list[str], repeats: int,
+                 keep: str | None = None) -> tuple[dict, faiss.Index | None]:
+    """Figures per kind; also returns the index of kind `keep` (for the hybrid measurement)."""
     exact = faiss.IndexFlatIP(base.shape[1])
     exact.add(base)
     _, truth = exact.search(queries, RECALL_AT)
     del exact
-    results = {}
+    results, kept = {}, None
     for kind in kinds:
         gc.collect()
         rss_before = current_rss_mib()
@@ -83,11 +85,14 @@ def vector_study(base: np.ndarray, queries: np.ndarray, kinds: list[str], repeat
                             f"recall@{RECALL_AT}": round(recall_at_k(found, truth), 4)}
         results[kind] = entry
         print(f"  {kind}: {entry}", flush=True)
+        if kind == keep:
+            kept = index
         del index
-    return results
+    return results, kept
 
 
-def lexical_study(sentences: list[str], count: int, query_texts: list[str], repeats: int) -> dict:
+def lexical_study(sentences: list[str], count: int, query_texts: list[str], repeats: int):
+    """BM25 figures, and the index itself (for the hybrid measurement)."""
     documents = synthetic.token_lists(sentences, count)
     t0 = time.perf_counter()
     bm25 = bm25s.BM25(k1=1.2, b=0.75)
@@ -101,11 +106,27 @@ def lexical_study(sentences: list[str], count: int, query_texts: list[str], repe
             t0 = time.perf_counter()
             tokens = [t for t in tokenize(text) if t in vocab]
             if tokens:
-                scores = bm25.get_scores(tokens)
-                top = np.argpartition(-scores, RECALL_AT)[:RECALL_AT]
-                top[np.argsort(-scores[top])]
+                ranking.top_ids(bm25.get_scores(tokens), RECALL_AT)
             samples.append((time.perf_counter() - t0) * 1e3)
-    return {"build_s": round(build_s, 2), "docs_per_s": round(count / build_s), "query_ms": summary(samples)}
+    return {"build_s": round(build_s, 2), "docs_per_s": round(count / build_s), "query_ms": summary(samples)}, bm25
+
+
+def hybrid_study(index: faiss.Index, bm25, queries: np.ndarray, query_texts: list[str], repeats: int) -> dict:
+    """The whole retrieval step after embedding, at this size: dense shortlist, BM25, fusion, top 5.
+
+    The same vectors stand in for passages and sentences (each sentence its own passage)."""
+    vocab = set(bm25.vocab_dict)
+    owner = np.arange(index.ntotal)
+    samples = []
+    for _ in range(repeats):
+        for row, text in enumerate(query_texts):
+            t0 = time.perf_counter()
+            tokens = [t for t in tokenize(text) if t in vocab]
+            lexical = np.asarray(bm25.get_scores(tokens), np.float32) if tokens else np.zeros(index.ntotal, np.float32)
+            fused, _ = ranking.hybrid_scores(index, index, owner, lexical, queries[row:row + 1], (1.0, 1.0, 1.5), 3.0)
+            ranking.top_ids(fused, 5)
+            samples.append((time.perf_counter() - t0) * 1e3)
+    return {"index": vector_index.kind_of(index), "candidates": ranking.CANDIDATES, "query_ms": summary(samples)}
 
 
 def run(sizes: list[int], kinds: list[str], repeats: int, index_dir: Path, queries: np.ndarray,
@@ -116,13 +137,19 @@ def run(sizes: list[int], kinds: list[str], repeats: int, index_dir: Path, queri
         print(f"scale: {size:,} chunks", flush=True)
         t0 = time.perf_counter()
         base = synthetic.vectors(seeds, size, seed=size)
-        entry = {"generate_s": round(time.perf_counter() - t0, 2),
-                 "auto_kind": vector_index.choose_kind(size),
-                 "vectors": vector_study(base, queries, kinds, repeats)}
+        auto = vector_index.choose_kind(size)
+        entry = {"generate_s": round(time.perf_counter() - t0, 2), "auto_kind": auto}
+        entry["vectors"], index = vector_study(base, queries, kinds, repeats, keep=auto)
         del base
         gc.collect()
-        entry["bm25"] = lexical_study(sentences, size, query_texts, repeats)
+        entry["bm25"], bm25 = lexical_study(sentences, size, query_texts, repeats)
         print(f"  bm25: {entry['bm25']}", flush=True)
+        if index is not None:
+            entry["hybrid"] = hybrid_study(index, bm25, queries, query_texts, repeats)
+            print(f"  hybrid: {entry['hybrid']}", flush=True)
+        del index, bm25
+        gc.collect()
+        entry["peak_rss_mib"] = peak_rss_mib()
         out[str(size)] = entry
     return out
 

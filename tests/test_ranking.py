@@ -1,0 +1,68 @@
+"""Candidate-limited ranking gives exactly the full-sort answer where it matters."""
+import faiss
+import numpy as np
+
+from assistant import ranking
+
+
+def _full_sort_rrf(scores, rrf_k, zero_is_unranked=False):
+    ranks = np.empty(len(scores), np.float32)
+    ranks[np.argsort(-scores, kind="stable")] = np.arange(1, len(scores) + 1)
+    out = 1.0 / (rrf_k + ranks)
+    if zero_is_unranked:
+        out[scores <= 0] = 0.0
+    return out
+
+
+def test_small_rankings_are_exactly_the_full_sort():
+    rng = np.random.default_rng(0)
+    scores = rng.integers(0, 5, 300).astype(np.float32)  # many ties
+    np.testing.assert_array_equal(ranking.rrf(scores, 3.0), _full_sort_rrf(scores, 3.0))
+    np.testing.assert_array_equal(ranking.rrf(scores, 3.0, zero_is_unranked=True),
+                                  _full_sort_rrf(scores, 3.0, zero_is_unranked=True))
+
+
+def test_large_rankings_keep_the_top_exact_and_drop_the_tail():
+    rng = np.random.default_rng(1)
+    scores = np.round(rng.random(50_000), 3).astype(np.float32)  # ties across the cut too
+    full = _full_sort_rrf(scores, 5.0)
+    limited = ranking.rrf(scores, 5.0, depth=1_000)
+    top = np.argsort(-scores, kind="stable")[:1_000]
+    np.testing.assert_array_equal(limited[top], full[top])
+    assert np.count_nonzero(limited) == 1_000
+    np.testing.assert_array_equal(ranking.top_ids(scores, 10), top[:10])
+
+
+def test_hybrid_scores_equal_the_retrievers_own_on_the_shipped_index(assistant):
+    from assistant import retriever as module
+
+    r = assistant.retriever
+    weights = (module.WEIGHT_DENSE_PASSAGE, module.WEIGHT_DENSE_SENTENCE, module.WEIGHT_LEXICAL)
+    for question in ("外泌体是怎么提取分离的?", "Did the FDA approve any exosome product?", "endotoxin"):
+        fused, sentence_sim = r.score(question)
+        expanded = module.expand(question)
+        vector = r.embedder.embed_queries([expanded])
+        mine, my_sentences = ranking.hybrid_scores(r.index.passage_vectors, r.index.sentence_vectors,
+                                                   r._sentence_owner, r.lexical.scores(expanded), vector,
+                                                   weights, module.RRF_K)
+        np.testing.assert_allclose(mine, fused, rtol=1e-6)
+        np.testing.assert_allclose(my_sentences, sentence_sim, rtol=1e-6)
+
+
+def test_shortlists_find_the_same_best_passages_as_the_full_computation():
+    rng = np.random.default_rng(3)
+    sentences = rng.standard_normal((6_000, 32)).astype(np.float32)
+    sentences /= np.linalg.norm(sentences, axis=1, keepdims=True)
+    owner = np.repeat(np.arange(2_000), 3)
+    passages = sentences.reshape(2_000, 3, 32).mean(axis=1)
+    passages /= np.linalg.norm(passages, axis=1, keepdims=True)
+    p_index, s_index = faiss.IndexFlatIP(32), faiss.IndexFlatIP(32)
+    p_index.add(passages)
+    s_index.add(sentences)
+    lexical = np.where(rng.random(2_000) < 0.05, rng.random(2_000) * 10, 0).astype(np.float32)
+    query = passages[:1] + 0.05 * rng.standard_normal((1, 32)).astype(np.float32)
+    args = (p_index, s_index, owner, lexical, query, (1.0, 1.0, 1.5), 3.0)
+    full, _ = ranking.hybrid_scores(*args, depth=10_000)
+    limited, sentence_sim = ranking.hybrid_scores(*args, depth=200)
+    np.testing.assert_array_equal(ranking.top_ids(limited, 10), ranking.top_ids(full, 10))
+    assert np.count_nonzero(sentence_sim > -1) == 200
