@@ -33,20 +33,26 @@ def test_large_rankings_keep_the_top_exact_and_drop_the_tail():
     np.testing.assert_array_equal(ranking.top_ids(scores, 10), top[:10])
 
 
-def test_hybrid_scores_equal_the_retrievers_own_on_the_shipped_index(assistant):
-    from assistant import retriever as module
-
+def test_hybrid_scores_are_the_full_computation_on_the_shipped_index(assistant):
+    """Real vectors, real BM25: with every item in reach, fusion equals a full sort of every ranking."""
     r = assistant.retriever
-    weights = (module.WEIGHT_DENSE_PASSAGE, module.WEIGHT_DENSE_SENTENCE, module.WEIGHT_LEXICAL)
+    passages, sentences = r.index.passage_vectors, r.index.sentence_vectors
+    owner = np.zeros(sentences.ntotal, dtype=np.int64)
+    for p, members in enumerate(r.index.passage_sentences):
+        owner[members.start:members.stop] = p
     for question in ("外泌体是怎么提取分离的?", "Did the FDA approve any exosome product?", "endotoxin"):
-        fused, sentence_sim = r.score(question)
-        expanded = module.expand(question)
-        vector = r.embedder.embed_queries([expanded])
-        mine, my_sentences = ranking.hybrid_scores(r.index.passage_vectors, r.index.sentence_vectors,
-                                                   r._sentence_owner, r.lexical.scores(expanded), vector,
-                                                   weights, module.RRF_K)
-        np.testing.assert_allclose(mine, fused, rtol=1e-6)
-        np.testing.assert_allclose(my_sentences, sentence_sim, rtol=1e-6)
+        vector = r.embedder.embed_queries([question])
+        lexical = r.lexical.scores(question)
+        passage_dense = passages.reconstruct_n(0, passages.ntotal) @ vector[0]
+        sentence_dense = sentences.reconstruct_n(0, sentences.ntotal) @ vector[0]
+        best = np.full(passages.ntotal, -1.0, np.float32)
+        np.maximum.at(best, owner, sentence_dense)
+        expected = (_full_sort_rrf(passage_dense, 3.0) + 2.0 * _full_sort_rrf(best, 3.0)
+                    + 1.5 * _full_sort_rrf(lexical, 3.0, zero_is_unranked=True))
+        fused, sentence_sim = ranking.hybrid_scores(passages, sentences, owner, lexical, vector, (1.0, 2.0, 1.5), 3.0)
+        np.testing.assert_allclose(sentence_sim, sentence_dense, rtol=1e-5, atol=1e-6)
+        np.testing.assert_array_equal(ranking.top_ids(fused, 10), ranking.top_ids(expected, 10))
+        np.testing.assert_allclose(fused, expected, rtol=1e-5)
 
 
 def test_shortlists_find_the_same_best_passages_as_the_full_computation():
