@@ -15,9 +15,10 @@ from .isev import Warning
 MAX_QUOTES = 3
 PASSAGES_CONSIDERED = 5
 MIN_QUOTE_CHARS = 8
-# Below this best-sentence score (e5 cosine + rank bonus) the sources do not cover the question. Tuned on
+SENTENCE_RRF_K = 3
+# Below this evidence strength (best e5 cosine of the chosen sentences) the sources do not cover the question. Tuned on
 # eval/article_qa_dev.jsonl (all kept) against eval/off_topic_dev.jsonl; Chinese text scores higher overall.
-ABSTAIN_BELOW = {"en": 0.85, "zh": 0.87}
+ABSTAIN_BELOW = {"en": 0.82, "zh": 0.85}
 
 
 @dataclass(frozen=True)
@@ -60,25 +61,45 @@ def verify_quote(corpus: Corpus, quote: Quote) -> bool:
 
 
 def select_sentences(sentences: list[Span], passage_sentences: list[range], fused: np.ndarray,
-                     sentence_sim: np.ndarray) -> list[tuple[Span, float]]:
-    """Best distinct sentences from the top passages, by dense similarity plus the passage's fused rank."""
+                     sentence_sim: np.ndarray, sentence_lexical: np.ndarray) -> list[tuple[Span, float]]:
+    """Best distinct sentences of the top passages, as (sentence, dense similarity).
+
+    Sentences are ordered by reciprocal-rank fusion of their dense similarity, their BM25 score and
+    their passage's rank (equal weights; dev gold-in-quotes 62 -> 69 of 104 against dense alone).
+    """
     top_passages = np.argsort(-fused, kind="stable")[:PASSAGES_CONSIDERED]
-    candidates: dict[int, float] = {}
+    passage_rank: dict[int, int] = {}
     for rank, p in enumerate(top_passages):
         for s in passage_sentences[int(p)]:
-            bonus = 0.02 * (PASSAGES_CONSIDERED - rank) / PASSAGES_CONSIDERED
-            candidates[s] = max(candidates.get(s, -1.0), float(sentence_sim[s]) + bonus)
+            passage_rank.setdefault(s, rank)
+    if not passage_rank:
+        return []
+    ids = np.fromiter(passage_rank, dtype=np.int64)
+    lexical = sentence_lexical[ids]
+    order_score = (_rrf(sentence_sim[ids]) + np.where(lexical > 0, _rrf(lexical), 0.0)
+                   + 1.0 / (SENTENCE_RRF_K + 1 + np.fromiter(passage_rank.values(), dtype=np.float64)))
     chosen: list[tuple[Span, float]] = []
     seen: set[str] = set()
-    for s, score in sorted(candidates.items(), key=lambda item: -item[1]):
-        span = sentences[s]
+    for j in np.argsort(-order_score, kind="stable"):
+        span = sentences[int(ids[j])]
         if len(span.text) < MIN_QUOTE_CHARS or span.text in seen:
             continue
         seen.add(span.text)
-        chosen.append((span, score))
+        chosen.append((span, float(sentence_sim[ids[j]])))
         if len(chosen) == MAX_QUOTES:
             break
     return chosen
+
+
+def evidence_strength(chosen: list[tuple[Span, float]]) -> float:
+    """The best dense similarity among the chosen quotes: what the abstention threshold compares."""
+    return max((score for _, score in chosen), default=-1.0)
+
+
+def _rrf(scores: np.ndarray) -> np.ndarray:
+    ranks = np.empty(len(scores), np.float64)
+    ranks[np.argsort(-scores, kind="stable")] = np.arange(1, len(scores) + 1)
+    return 1.0 / (SENTENCE_RRF_K + ranks)
 
 
 _LABELS = {

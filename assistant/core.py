@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from . import safety, safety_patterns
-from .answer import Answer, Quote, render, select_sentences, verify_quote, ABSTAIN_BELOW
+from .answer import ABSTAIN_BELOW, Answer, Quote, evidence_strength, render, select_sentences, verify_quote
 from .corpus import Corpus, load_corpus
 from .embeddings import DEFAULT_MODEL, Embedder, load_embedder
 from .errors import CorpusError, InvalidQuestionError
@@ -149,8 +149,8 @@ class Assistant:
             fused, sentence_sim = self.retriever.score(query, timings)
             t0 = time.perf_counter()
             chosen = select_sentences(self.retriever.index.sentences, self.retriever.index.passage_sentences,
-                                      fused, sentence_sim)
-            if not chosen or chosen[0][1] < ABSTAIN_BELOW[language]:
+                                      fused, sentence_sim, self.retriever.sentence_lexical_scores(query))
+            if evidence_strength(chosen) < ABSTAIN_BELOW[language]:
                 decision = "no_answer"
             else:
                 quotes = [Quote(n, s.text, s.source_id, s.start, s.end, score)

@@ -72,6 +72,8 @@ class Retriever:
         self.index = stored
         headers = source_headers(corpus)
         self.lexical = LexicalIndex([_with_header(p, headers, LEXICAL_HEADER) for p in stored.passages])
+        # Bare sentences, for choosing quotes inside the retrieved passages (a header would tie them).
+        self.sentence_lexical = LexicalIndex([s.text for s in stored.sentences])
         self._sentence_owner = np.zeros(len(stored.sentences), dtype=np.int64)
         for p, sentence_range in enumerate(stored.passage_sentences):
             self._sentence_owner[sentence_range.start:sentence_range.stop] = p
@@ -115,6 +117,10 @@ class Retriever:
         timings.update(embed_ms=(t1 - t0) * 1e3, dense_ms=(t2 - t1) * 1e3, lexical_ms=(t3 - t2) * 1e3,
                        fusion_ms=(t4 - t3) * 1e3)
         return fused, sentence_dense
+
+    def sentence_lexical_scores(self, query: str) -> np.ndarray:
+        """BM25 of each sentence for the glossary-expanded query."""
+        return self.sentence_lexical.scores(expand(query))
 
     def search(self, query: str, k: int = 5) -> list[Passage]:
         fused, _ = self.score(query)
