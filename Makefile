@@ -23,4 +23,8 @@ ask: $(VENV)/.installed
 test: $(VENV)/.installed
 	HF_HUB_OFFLINE=1 $(VENV)/bin/pytest -q
 
-.PHONY: run ask test
+# The benchmark suite (docs/performance.md); QUICK=1 for the short CI-sized run.
+bench: $(VENV)/.installed
+	HF_HUB_OFFLINE=1 $(PY) -m benchmarks.run $(if $(QUICK),--quick)
+
+.PHONY: run ask test bench
