@@ -7,6 +7,8 @@ reciprocal rank fusion gives them in the limit anyway (1 / (k + rank) with rank 
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import faiss
 import numpy as np
 
@@ -42,34 +44,56 @@ def rrf(scores: np.ndarray, rrf_k: float, zero_is_unranked: bool = False, depth:
     return out
 
 
+@dataclass
+class DenseRankings:
+    """The dense side of one query: passage and sentence similarities (-1 outside the shortlists, if any),
+    each passage's best sentence, and, for a large index, the shortlisted ids (None = every item)."""
+
+    passage_similarity: np.ndarray
+    sentence_similarity: np.ndarray
+    best_sentence: np.ndarray
+    passage_listed: np.ndarray | None
+    best_listed: np.ndarray | None
+
+
+def dense_rankings(passage_index: faiss.Index, sentence_index: faiss.Index, sentence_owner: np.ndarray,
+                   vector: np.ndarray, depth: int = CANDIDATES) -> DenseRankings:
+    """Search both vector indexes: every vector up to `depth` of them (exact), else the `depth` nearest."""
+    n_p, n_s = passage_index.ntotal, sentence_index.ntotal
+    best_sentence = np.full(n_p, -1.0, np.float32)
+    if max(n_p, n_s) <= depth:
+        passage_similarity, _ = _similarities(passage_index, vector, n_p)
+        sentence_similarity, _ = _similarities(sentence_index, vector, n_s)
+        np.maximum.at(best_sentence, sentence_owner, sentence_similarity)
+        return DenseRankings(passage_similarity, sentence_similarity, best_sentence, None, None)
+    passage_similarity, passage_listed = _similarities(passage_index, vector, min(n_p, depth))
+    sentence_similarity, sentence_listed = _similarities(sentence_index, vector, min(n_s, depth))
+    owners = sentence_owner[sentence_listed]
+    np.maximum.at(best_sentence, owners, sentence_similarity[sentence_listed])
+    return DenseRankings(passage_similarity, sentence_similarity, best_sentence, passage_listed, np.unique(owners))
+
+
+def fuse(dense: DenseRankings, lexical: np.ndarray, weights: tuple[float, float, float], rrf_k: float,
+         depth: int = CANDIDATES) -> np.ndarray:
+    """Weighted reciprocal rank fusion of dense passage, best-sentence and BM25 rankings."""
+    w_passage, w_sentence, w_lexical = weights
+    matched = None if dense.passage_listed is None else np.flatnonzero(lexical > 0)
+    return (w_passage * rrf(dense.passage_similarity, rrf_k, depth=depth, among=dense.passage_listed)
+            + w_sentence * rrf(dense.best_sentence, rrf_k, depth=depth, among=dense.best_listed)
+            + w_lexical * rrf(lexical, rrf_k, zero_is_unranked=True, depth=depth, among=matched))
+
+
 def hybrid_scores(passage_index: faiss.Index, sentence_index: faiss.Index, sentence_owner: np.ndarray,
                   lexical: np.ndarray, vector: np.ndarray, weights: tuple[float, float, float], rrf_k: float,
                   depth: int = CANDIDATES) -> tuple[np.ndarray, np.ndarray]:
-    """(fused passage scores, sentence similarities) from dense passage, best-sentence and BM25 rankings.
+    """(fused passage scores, sentence similarities): dense_rankings then fuse.
 
     Up to `depth` passages and sentences this is the exact full computation. Above, the vector indexes are
     searched for their `depth` nearest only; sentences outside that shortlist get similarity -1 and
     passages whose sentences are all outside it get no best-sentence weight.
     """
-    w_passage, w_sentence, w_lexical = weights
-    n_p, n_s = passage_index.ntotal, sentence_index.ntotal
-    if max(n_p, n_s) <= depth:  # every vector scored and every ranking complete: the exact computation
-        passage_dense = _similarities(passage_index, vector, n_p)[0]
-        sentence_dense = _similarities(sentence_index, vector, n_s)[0]
-        best_sentence = np.full(n_p, -1.0, np.float32)
-        np.maximum.at(best_sentence, sentence_owner, sentence_dense)
-        fused = (w_passage * rrf(passage_dense, rrf_k, depth=depth) + w_sentence * rrf(best_sentence, rrf_k, depth=depth)
-                 + w_lexical * rrf(lexical, rrf_k, zero_is_unranked=True, depth=depth))
-        return fused, sentence_dense
-    passage_dense, passage_listed = _similarities(passage_index, vector, min(n_p, depth))
-    sentence_dense, sentence_listed = _similarities(sentence_index, vector, min(n_s, depth))
-    best_sentence = np.full(n_p, -1.0, np.float32)
-    np.maximum.at(best_sentence, sentence_owner[sentence_listed], sentence_dense[sentence_listed])
-    matched = np.flatnonzero(lexical > 0)
-    fused = (w_passage * rrf(passage_dense, rrf_k, depth=depth, among=passage_listed)
-             + w_sentence * rrf(best_sentence, rrf_k, depth=depth, among=np.unique(sentence_owner[sentence_listed]))
-             + w_lexical * rrf(lexical, rrf_k, zero_is_unranked=True, depth=depth, among=matched))
-    return fused, sentence_dense
+    dense = dense_rankings(passage_index, sentence_index, sentence_owner, vector, depth)
+    return fuse(dense, lexical, weights, rrf_k, depth), dense.sentence_similarity
 
 
 def _similarities(index: faiss.Index, vector: np.ndarray, depth: int) -> tuple[np.ndarray, np.ndarray]:

@@ -1,6 +1,7 @@
 """Hybrid retrieval: dense passage and sentence scores from FAISS fused with BM25 by weighted reciprocal rank."""
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -8,15 +9,19 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from . import ranking
 from .chunking import Span, corpus_passages, corpus_sentences
 from .context import CONTEXT_VERSION, source_headers
 from .corpus import Corpus
 from .embeddings import Embedder
-from .errors import IndexMismatchError, IndexMissingError
+from .errors import ExoqaError, IndexCorruptError, IndexMismatchError, IndexMissingError
 from .glossary import expand
 from .incremental import MANIFEST_KEY as KEYS_FIELD, embed_units, source_keys
-from .index_store import StoredIndex, check_manifest, read_index, write_index
+from .index_store import (IndexBuildError, StoredIndex, build_lock, check_manifest, read_index, read_last_good,
+                          write_index)
 from .lexical import LexicalIndex
+
+log = logging.getLogger("exoqa")
 
 PASSAGE_MAX_TOKENS = 200
 RRF_K = 3
@@ -59,13 +64,16 @@ def build_index(corpus: Corpus, embedder: Embedder, directory: Path, progress: b
     # Sources whose embedded texts are unchanged keep their vectors from the previous index here.
     units = [*sentences, *(p for p, _ in passages)]
     keys = source_keys(embedder.model_id, units, texts)
-    matrix, reused = embed_units(directory, embedder.dim, units, texts, keys, embedder.embed_passages, progress)
-    write_index(directory, {**expected_manifest(corpus, embedder), KEYS_FIELD: keys}, passages, sentences,
-                matrix[len(sentences):], matrix[:len(sentences)])
+    with build_lock(directory):  # two builds of one index never interleave (index_store.build_lock)
+        matrix, reused = embed_units(directory, embedder.dim, units, texts, keys, embedder.embed_passages, progress)
+        write_index(directory, {**expected_manifest(corpus, embedder), KEYS_FIELD: keys}, passages, sentences,
+                    matrix[len(sentences):], matrix[:len(sentences)], corpus=corpus)
     return reused
 
 
 class Retriever:
+    fallback: str | None = None  # why the last good index is serving instead of a fresh one (Retriever.open)
+
     def __init__(self, corpus: Corpus, embedder: Embedder, stored: StoredIndex) -> None:
         self.corpus = corpus
         self.embedder = embedder
@@ -80,16 +88,48 @@ class Retriever:
 
     @classmethod
     def open(cls, corpus: Corpus, embedder: Embedder, directory: Path, rebuild: str = "auto") -> Retriever:
-        """Load the index; rebuild="auto" rebuilds a missing or mismatched one, "never" raises instead."""
+        """Load the index; rebuild="auto" rebuilds a missing, mismatched or corrupt one, "never" raises instead.
+
+        If that rebuild fails (disk full, read-only, lock timeout), the last good index keeps serving together
+        with the corpus it was built from (its snapshot), and `fallback` says why; with no intact last good
+        index the build error is raised. `retriever.corpus` is then that snapshot, not `corpus`.
+        """
         try:
-            stored = read_index(directory, corpus)
-            check_manifest(stored.manifest, expected_manifest(corpus, embedder))
-        except (IndexMissingError, IndexMismatchError):
+            return cls._checked(corpus, embedder, directory)
+        except (IndexMissingError, IndexMismatchError, IndexCorruptError):
             if rebuild == "never":
                 raise
-            build_index(corpus, embedder, directory)
-            stored = read_index(directory, corpus)
+        with build_lock(directory):
+            try:  # another process may have rebuilt it while this one waited for the lock
+                return cls._checked(corpus, embedder, directory)
+            except (IndexMissingError, IndexMismatchError, IndexCorruptError) as problem:
+                reason = str(problem)
+            try:
+                build_index(corpus, embedder, directory)
+                return cls._checked(corpus, embedder, directory)
+            except (OSError, ExoqaError) as failure:
+                return cls._last_good(embedder, directory, f"{reason} The rebuild failed: {failure}", failure)
+
+    @classmethod
+    def _checked(cls, corpus: Corpus, embedder: Embedder, directory: Path) -> Retriever:
+        stored = read_index(directory, corpus)
+        check_manifest(stored.manifest, expected_manifest(corpus, embedder))
         return cls(corpus, embedder, stored)
+
+    @classmethod
+    def _last_good(cls, embedder: Embedder, directory: Path, reason: str, failure: Exception) -> Retriever:
+        try:
+            corpus, stored = read_last_good(directory)
+            check_manifest(stored.manifest, expected_manifest(corpus, embedder))
+        except ExoqaError as unusable:
+            raise IndexBuildError(f"{reason}. No last good index to fall back on ({unusable}).") from failure
+        note = (f"serving the last good index (built for corpus {stored.manifest['corpus_hash'][:12]}) "
+                f"because {reason}")
+        log.warning("exoqa: %s", note)
+        stored.manifest = {**stored.manifest, "fallback": note}
+        retriever = cls(corpus, embedder, stored)
+        retriever.fallback = note
+        return retriever
 
     def score(self, query: str, timings: dict[str, float] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(fused passage scores, dense sentence similarities) for a query."""
@@ -99,20 +139,15 @@ class Retriever:
         expanded = expand(query)
         vector = self.embedder.embed_queries([expanded])
         t1 = time.perf_counter()
-        n_p, n_s = self.index.passage_vectors.ntotal, self.index.sentence_vectors.ntotal
-        p_sim, p_ids = self.index.passage_vectors.search(vector, n_p)
-        s_sim, s_ids = self.index.sentence_vectors.search(vector, n_s)
-        passage_dense = np.empty(n_p, np.float32)
-        passage_dense[p_ids[0]] = p_sim[0]
-        sentence_dense = np.empty(n_s, np.float32)
-        sentence_dense[s_ids[0]] = s_sim[0]
-        best_sentence = np.full(n_p, -1.0, np.float32)
-        np.maximum.at(best_sentence, self._sentence_owner, sentence_dense)
+        # Every vector is scored up to ranking.CANDIDATES of them (the shipped corpus: exact, as a full sort);
+        # a larger index is searched for its nearest CANDIDATES only, and fusion ranks only those.
+        dense = ranking.dense_rankings(self.index.passage_vectors, self.index.sentence_vectors,
+                                       self._sentence_owner, vector)
         t2 = time.perf_counter()
         lexical = self.lexical.scores(expanded)
         t3 = time.perf_counter()
-        fused = (WEIGHT_DENSE_PASSAGE * _rrf(passage_dense) + WEIGHT_DENSE_SENTENCE * _rrf(best_sentence)
-                 + WEIGHT_LEXICAL * _rrf(lexical, zero_is_unranked=True))
+        fused = ranking.fuse(dense, lexical, (WEIGHT_DENSE_PASSAGE, WEIGHT_DENSE_SENTENCE, WEIGHT_LEXICAL), RRF_K)
+        sentence_dense = dense.sentence_similarity
         t4 = time.perf_counter()
         timings.update(embed_ms=(t1 - t0) * 1e3, dense_ms=(t2 - t1) * 1e3, lexical_ms=(t3 - t2) * 1e3,
                        fusion_ms=(t4 - t3) * 1e3)
@@ -124,7 +159,7 @@ class Retriever:
 
     def search(self, query: str, k: int = 5) -> list[Passage]:
         fused, _ = self.score(query)
-        order = np.argsort(-fused, kind="stable")[:k]
+        order = ranking.top_ids(fused, k)
         return [self._passage(int(i), float(fused[i])) for i in order]
 
     def _passage(self, i: int, score: float) -> Passage:
@@ -141,11 +176,3 @@ def _with_header(span: Span, headers: dict[str, str], mode: str) -> str:
         header = header.split(" | ", 1)[0]
     return f"{header}\n{span.text}"
 
-
-def _rrf(scores: np.ndarray, zero_is_unranked: bool = False) -> np.ndarray:
-    ranks = np.empty(len(scores), np.float32)
-    ranks[np.argsort(-scores, kind="stable")] = np.arange(1, len(scores) + 1)
-    out = 1.0 / (RRF_K + ranks)
-    if zero_is_unranked:
-        out[scores <= 0] = 0.0
-    return out

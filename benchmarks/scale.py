@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -166,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     corpus, index_dir, sentences = shipped()
     texts = dev_questions()
     queries = embed_queries(texts)
-    result = {"machine": machine(), "command": "python -m benchmarks.scale " + " ".join(argv or []),
+    result = {"machine": machine(), "command": "python -m benchmarks.scale " + " ".join(sys.argv[1:] if argv is None else argv),
               "sigma": synthetic.SIGMA, "noise_rank": synthetic.NOISE_RANK, "queries": len(texts),
               "sizes": run(args.sizes, args.kinds, args.repeats, index_dir, queries, texts, sentences)}
     write_json(args.out, result)
