@@ -122,7 +122,7 @@ class Assistant:
         embedder = embedder or load_embedder(model, allow_download=allow_download)
         retriever = Retriever.open(corpus, embedder, index_dir or default_index_dir(model, corpus_dir),
                                    rebuild=rebuild)
-        return cls(corpus, retriever)
+        return cls(retriever.corpus, retriever)  # the fallback index brings its own corpus snapshot
 
     def search(self, query: str, k: int = 5) -> list[Passage]:
         if not isinstance(k, int) or not 1 <= k <= 100:
