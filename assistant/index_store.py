@@ -227,7 +227,11 @@ def read_index(directory: Path, corpus, mmap: bool | None = None) -> StoredIndex
         passages = [Span(sid, a, b, corpus[sid].text[a:b]) for sid, a, b, _, _ in units["passages"]]
         ranges = [range(i, j) for _, _, _, i, j in units["passages"]]
         sentences = [Span(sid, a, b, corpus[sid].text[a:b]) for sid, a, b in units["sentences"]]
-    except (KeyError, ValueError, TypeError) as exc:
+    except KeyError as exc:
+        raise IndexMismatchError(f"the index was built for another corpus: it has source {exc} that this corpus "
+                                 f"lacks (corpus_hash: index has {str(manifest.get('corpus_hash'))[:12]!r}, "
+                                 f"need {corpus.content_hash[:12]!r}). Run `exoqa build`.") from exc
+    except (ValueError, TypeError) as exc:
         raise IndexMismatchError(f"index units do not fit this corpus ({exc}). Run `exoqa build`.") from exc
     if passage_vectors.ntotal != len(passages) or sentence_vectors.ntotal != len(sentences) \
             or passage_vectors.d != manifest.get("dim"):
