@@ -6,7 +6,7 @@ All vectors are L2-normalised, so every index uses inner product (= cosine).
 |--------------------|---------|-----|
 | < 50,000           | `flat`  | exact; a full scan of 50k x 384 costs a few ms, less than embedding the query |
 | 50,000 - 2,000,000 | `hnsw`  | graph search, ~1-3 ms and recall@10 >= 0.95 at 1M; memory = vectors + ~256 B/vector |
-| >= 2,000,000       | `ivfpq` | inverted lists of 96-byte 4-bit PQ codes, re-ranked with 8-bit scalar codes (480 B/vector) |
+| >= 2,000,000       | `ivfpq` | lists of 96-byte 4-bit PQ codes, re-ranked by 8-bit scalar codes (480 B/vector) |
 
 Override with the environment variable `EXOQA_VECTOR_INDEX=flat|hnsw|ivfpq` or the `kind=` parameter
 (the parameter wins). The chosen kind and its search settings are applied again on every load, because

@@ -70,6 +70,20 @@ async def _load(port: int, questions: list[str], requests: int, concurrency: int
     return latencies, failures, time.perf_counter() - started
 
 
+def wait_until_ready(port: int, process: subprocess.Popen, workers: int, limit_s: float = 180.0) -> None:
+    """Until `10 x workers` answers in a row succeed: each worker loads on its own and answers 503 until then,
+    and each request is a new connection that any worker may accept."""
+    deadline = time.perf_counter() + limit_s
+    streak = 0
+    while streak < 10 * workers:
+        if process.poll() is not None or time.perf_counter() > deadline:
+            raise RuntimeError(f"the server with {workers} workers did not come up within {limit_s:.0f} s")
+        ok = _post_ask(port, SAMPLE_QUESTION, timeout=10)[0] == 200
+        streak = streak + 1 if ok else 0
+        if not ok:
+            time.sleep(0.2)
+
+
 def measure(workers: int, requests: int, concurrency: int) -> dict:
     port = _free_port()
     if workers == 1:
@@ -80,13 +94,7 @@ def measure(workers: int, requests: int, concurrency: int) -> dict:
     process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
     try:
-        t0 = time.perf_counter()
-        while _post_ask(port, SAMPLE_QUESTION, timeout=10)[0] != 200:  # every worker answers once loaded
-            if process.poll() is not None or time.perf_counter() - t0 > 180:
-                raise RuntimeError(f"server with {workers} workers did not come up")
-            time.sleep(0.2)
-        for _ in range(4 * workers):  # warm each worker
-            _post_ask(port, SAMPLE_QUESTION)
+        wait_until_ready(port, process, workers)
         latencies, failures, seconds = asyncio.run(_load(port, dev_questions(), requests, concurrency))
         memory = _memory_mib([process.pid, *_descendants(process.pid)])
     finally:
@@ -108,7 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     for workers in args.workers:
         runs.append(measure(workers, args.requests, args.concurrency))
         print(runs[-1], flush=True)
-    write_json(args.out, {"machine": machine(), "command": "python -m benchmarks.load " + " ".join(argv or sys.argv[1:]),
+    arguments = sys.argv[1:] if argv is None else argv
+    write_json(args.out, {"machine": machine(), "command": "python -m benchmarks.load " + " ".join(arguments),
                           "runs": runs})
     print(f"wrote {args.out}")
     return 0

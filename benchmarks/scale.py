@@ -167,7 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     corpus, index_dir, sentences = shipped()
     texts = dev_questions()
     queries = embed_queries(texts)
-    result = {"machine": machine(), "command": "python -m benchmarks.scale " + " ".join(sys.argv[1:] if argv is None else argv),
+    arguments = sys.argv[1:] if argv is None else argv
+    result = {"machine": machine(), "command": "python -m benchmarks.scale " + " ".join(arguments),
               "sigma": synthetic.SIGMA, "noise_rank": synthetic.NOISE_RANK, "queries": len(texts),
               "sizes": run(args.sizes, args.kinds, args.repeats, index_dir, queries, texts, sentences)}
     write_json(args.out, result)
