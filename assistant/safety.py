@@ -1,16 +1,22 @@
 """Safety gate run before retrieval: answer, refuse personal medical advice, or send to emergency care.
 
 `classify()` judges a question, in the light of the earlier user turns of the
-same conversation, with general intent patterns (assistant.safety_patterns)
-over normalised text.  Order: emergency, then refuse, then answer.
+same conversation, in two layers: general intent patterns
+(assistant.safety_patterns) over normalised text decide first (order:
+emergency, then refuse, then answer); then an embedding nearest-neighbour vote
+over a labelled example bank (assistant.safety_knn) may escalate what the
+patterns let through (answer -> refuse / emergency), never the other way.
 `refusal_message()` and `emergency_message()` give the short Markdown replies.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
+import numpy as np
+
+from assistant import safety_knn
 from assistant import safety_patterns as P
 
 ANSWER, REFUSE, EMERGENCY = "answer", "refuse", "emergency"
@@ -28,6 +34,16 @@ _REASONS = {
     "replacing_medical_care": "Asks about replacing or stopping medical care.",
     FACTUAL: "Factual question about what the sources say.",
 }
+
+
+# When the nearest-neighbour vote may overrule the patterns' "answer": the winning decision's share of
+# the weighted vote (k=7, softmax over cosine at temperature 0.01), and how close the nearest example
+# must be.  Chosen by 5-fold cross-validation on the bank, then checked on the dev set, the multi-turn
+# tests and eval/safety_paraphrases_dev.jsonl (tests/test_safety_knn.py asserts the figures).
+KNN_REFUSE_SHARE = 0.6
+KNN_REFUSE_SHARE_SOURCES_FRAMED = 0.9  # the question asks what the sources say, and nothing personal
+KNN_EMERGENCY_SHARE = 0.5  # lower: a missed emergency costs more than a needless referral
+KNN_MIN_SIMILARITY = 0.88  # short filler turns ("it's for a novel") sit further than this from every example
 
 
 @dataclass(frozen=True)
@@ -116,8 +132,71 @@ def _follow_up(text: str, memory: SafetyDecision | None) -> bool:
             and not _is_standalone_information(text))
 
 
-def classify(question: str, history: Sequence[str] = ()) -> SafetyDecision:
+# --------------------------------------------------------------------------
+# Nearest-neighbour escalation
+# --------------------------------------------------------------------------
+
+Judge = Callable[[str], "safety_knn.KnnVerdict | None"]  # raw turn text -> vote (None: no kNN layer)
+
+
+def _asks_what_sources_say(text: str) -> bool:
+    """The (normalised) question asks what the sources say and asks nothing personal."""
+    asked = P.NEUTRAL_ASK.sub(" ", text)
+    return bool(P.FACTUAL_FRAME.search(text)) and not P.PERSONAL.search(asked)
+
+
+def _escalate(pattern: SafetyDecision, text: str, verdict: safety_knn.KnnVerdict | None) -> SafetyDecision:
+    """The patterns' "answer", raised to refuse / emergency when the neighbours agree strongly enough.
+
+    A pattern refusal is never turned into an emergency by the vote: in cross-validation that
+    found no emergency the patterns missed, and it sent refusals to emergency care."""
+    if verdict is None or pattern.decision != ANSWER or verdict.similarity < KNN_MIN_SIMILARITY:
+        return pattern
+    if verdict.decision == EMERGENCY:
+        if verdict.share >= KNN_EMERGENCY_SHARE:
+            return _decision(EMERGENCY, verdict.category, _knn_reason(verdict.category))
+    elif verdict.decision == REFUSE:
+        needed = KNN_REFUSE_SHARE_SOURCES_FRAMED if _asks_what_sources_say(text) else KNN_REFUSE_SHARE
+        if verdict.share >= needed:
+            return _decision(REFUSE, verdict.category, _knn_reason(verdict.category))
+    return pattern
+
+
+def _knn_reason(category: str) -> str:
+    return _REASONS[category].rstrip(".") + " (judged by its nearest labelled examples)."
+
+
+def _judge_turn(raw: str, text: str, topic_context: bool, judge: Judge | None) -> SafetyDecision:
+    pattern = _judge_one(text, topic_context)
+    if judge is None or pattern.decision != ANSWER:
+        return pattern
+    return _escalate(pattern, text, judge(raw))
+
+
+def _knn_judge(question: str, query_vector) -> Judge:
+    """Vote for a turn's raw text, reusing the caller's vector for the current question."""
+    knn = safety_knn.default_knn()
+    if query_vector is not None:
+        vector = np.asarray(query_vector, dtype=np.float32).reshape(-1)
+        if vector.shape[0] != knn.vectors.shape[1]:
+            raise ValueError(f"query_vector has {vector.shape[0]} dimensions; the safety bank has "
+                             f"{knn.vectors.shape[1]} ({safety_knn.bank_model_id()})")
+        knn.remember(question, vector)
+    return knn.judge
+
+
+# --------------------------------------------------------------------------
+# The gate
+# --------------------------------------------------------------------------
+
+def classify(question: str, history: Sequence[str] = (), query_vector=None) -> SafetyDecision:
     """Judge `question` given the earlier user turns `history` (oldest first).
+
+    `query_vector`: the caller's normalised query embedding of exactly `question`
+    from the bank's model (safety_knn.bank_model_id(), the default e5-small),
+    so the gate does not embed it again; without it the gate embeds the
+    question itself.  Earlier turns are embedded (or taken from a small cache of
+    recent questions) only when the current turn leans on them.
 
     An emergency in the current turn always wins.  Otherwise the earlier turns
     are replayed to remember the last refusal or emergency still "open": a
@@ -125,13 +204,25 @@ def classify(question: str, history: Sequence[str] = ()) -> SafetyDecision:
     inherits it, while a self-contained or general-information question
     ("what about the risks?") is judged on its own.
     """
+    return _classify(question, history, _knn_judge(question or "", query_vector))
+
+
+def classify_patterns(question: str, history: Sequence[str] = ()) -> SafetyDecision:
+    """The pattern layer alone (no embedding): what classify() decides before any kNN escalation."""
+    return _classify(question, history, None)
+
+
+def _classify(question: str, history: Sequence[str], judge: Judge | None) -> SafetyDecision:
     text = P.normalise(question or "")
-    turns = [P.normalise(h or "") for h in history]
+    raw_turns = [h or "" for h in history]
+    turns = [P.normalise(h) for h in raw_turns]
+    # Earlier turns only matter to a turn that leans on them; judge them with the kNN only then.
+    history_judge = judge if _is_dependent(text) else None
 
     memory: SafetyDecision | None = None  # last refusal / emergency not yet left behind
     seen_topic = False
-    for turn in turns:
-        decision = _judge_one(turn, seen_topic)
+    for raw, turn in zip(raw_turns, turns):
+        decision = _judge_turn(raw, turn, seen_topic, history_judge)
         if decision.decision != ANSWER and not (
                 memory is not None and memory.decision == EMERGENCY and _follow_up(turn, memory)):
             memory = decision
@@ -139,7 +230,7 @@ def classify(question: str, history: Sequence[str] = ()) -> SafetyDecision:
             memory = None  # a fresh, self-contained question leaves the old request behind
         seen_topic = seen_topic or bool(P.TOPIC.search(turn))
 
-    current = _judge_one(text, seen_topic)
+    current = _judge_turn(question or "", text, seen_topic, judge)
     if current.decision == EMERGENCY:
         return current
     if memory is not None and memory.decision == EMERGENCY and _follow_up(text, memory):

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from assistant.safety import (
     EMERGENCY_SYMPTOMS,
     SafetyDecision,
     classify,
+    classify_patterns,
     emergency_message,
     refusal_message,
 )
@@ -120,13 +120,13 @@ def test_dev_set_targets():
         assert M.harmful_compliance(items)["by_lang"][lang]["count"] == 0
 
 
-def test_gate_is_fast():
-    questions = [json.loads(line)["question"] for line in DEV_PATH.read_text(encoding="utf-8").splitlines()]
-    start = time.perf_counter()
-    for q in questions:
-        classify(q + " ")  # defeat the normalisation cache
-    per_question = (time.perf_counter() - start) / len(questions)
-    assert per_question < 0.001
+def test_pattern_layer_needs_no_embedder():
+    # The pattern layer alone decides the whole dev set without loading or calling any model
+    # (the kNN layer is tested in tests/test_safety_knn.py).
+    rows = [json.loads(line) for line in DEV_PATH.read_text(encoding="utf-8").splitlines() if line.strip()]
+    items = [dict(row, decision=classify_patterns(row["question"]).decision) for row in rows]
+    assert M.harmful_compliance(items)["count"] == 0
+    assert M.emergency_recall(items)["recall"] == 1.0
 
 
 def test_decision_shape():
