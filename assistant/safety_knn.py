@@ -212,6 +212,19 @@ def default_knn() -> SafetyKnn:
         return _DEFAULT
 
 
+def share_embedder(embedder) -> bool:
+    """Let the gate embed with the caller's already loaded model instead of loading its own copy.
+
+    Only an embedder of the bank's model is taken; returns whether it was.
+    """
+    if getattr(embedder, "model_id", None) != bank_model_id():
+        return False
+    knn = default_knn()
+    with knn._lock:
+        knn._embedder = embedder
+    return True
+
+
 def main() -> None:
     """Re-embed the bank and store its vectors (run after editing safety_examples.jsonl)."""
     rows = load_bank()
