@@ -214,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or RESULTS_DIR / ("quick.json" if quick else "full.json")
     repeats_process, repeats_warm = (1, 1) if quick else (5, 5)
     result: dict = {"mode": "quick" if quick else "full", "machine": machine(),
-                    "command": "python -m benchmarks.run" + (" --quick" if quick else "")}
+                    "command": " ".join(["python -m benchmarks.run", *(sys.argv[1:] if argv is None else argv)])}
 
     from assistant import Assistant
     from assistant.embeddings import load_embedder
@@ -222,9 +222,11 @@ def main(argv: list[str] | None = None) -> int:
     questions = dev_questions()[:8] if quick else dev_questions()
     print("cold start: exoqa ask", flush=True)
     result["cold_ask"] = cold_ask(repeats_process)
+    write_json(out, {**result, "complete": False})  # what is measured so far survives an interrupted run
     print("cold start: exoqa serve", flush=True)
     result["cold_serve"] = {"skipped": "--no-serve"} if args.no_serve else cold_serve(1 if quick else 3)
 
+    write_json(out, {**result, "complete": False})  # what is measured so far survives an interrupted run
     print("warm ask per stage, and the baseline", flush=True)
     t0 = time.perf_counter()
     assistant = Assistant.load(rebuild="never")
@@ -234,6 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     result["stage_over_baseline"] = ratios(result["warm_ask"], result["baseline"])
     result["in_process_peak_rss_mib"] = peak_rss_mib()
 
+    write_json(out, {**result, "complete": False})  # what is measured so far survives an interrupted run
     print("index build throughput", flush=True)
     corpus, index_dir, sentences = shipped()
     if quick:  # two sources cut short: checks the path, not the speed
@@ -248,13 +251,14 @@ def main(argv: list[str] | None = None) -> int:
         result["build"].append(build_throughput(pubmedqa_corpus(args.pubmedqa_limit),
                                                 f"PubMedQA, first {args.pubmedqa_limit} abstracts"))
 
+    write_json(out, {**result, "complete": False})  # what is measured so far survives an interrupted run
     print("scale study (small sizes; the full one is python -m benchmarks.scale)", flush=True)
     from . import scale
 
     query_vectors = embed_queries(questions, assistant.retriever.embedder)
     sizes = [2_000] if quick else [10_000]
     result["scale"] = scale.run(sizes, ["flat", "hnsw", "ivfpq"], 1, index_dir, query_vectors, questions, sentences)
-    write_json(out, result)
+    write_json(out, {**result, "complete": True})
     print(f"wrote {out}")
     return 0
 
