@@ -19,15 +19,15 @@ def suite_tables(data: dict) -> list[str]:
     m = data["machine"]
     lines = [f"Machine: {m['nproc']} cores, {m['cpu']}, {m['ram_gib']} GiB RAM, Python {m['python']}; "
              f"load average at start {m['loadavg_at_start']} (shared with other work). Command: `{data['command']}`.",
-             "", "| whole process | p50 / p95 ms | peak RSS MiB |", "|---|---|---|",
+             "", "| whole process | wall p50 / p95 ms | CPU p50 / p95 ms | peak RSS MiB |", "|---|---|---|---|",
              f"| cold `exoqa ask` (fresh process, answer printed) | {_ms(data['cold_ask']['wall_ms'])} | "
-             f"{data['cold_ask']['peak_rss_mib']} |"]
+             f"{_ms(data['cold_ask'].get('cpu_ms', {}))} | {data['cold_ask']['peak_rss_mib']} |"]
     serve = data["cold_serve"]
     if "skipped" in serve:
-        lines.append(f"| `exoqa serve` until first answer | skipped: {serve['skipped']} | |")
+        lines.append(f"| `exoqa serve` until first answer | skipped: {serve['skipped']} | | |")
     else:
         lines.append(f"| `exoqa serve` start until first answer | {_ms(serve['first_answer_ms'])} | "
-                     f"{serve['peak_rss_mib']} |")
+                     f"{_ms(serve.get('cpu_ms', {}))} | {serve['peak_rss_mib']} |")
     warm, base, ratio = data["warm_ask"], data["baseline"], data["stage_over_baseline"]
     lines += ["", f"Warm `ask`, in process, {warm['total_ms']['n']} asks (dev questions x repeats); "
               "ratio = stage p50 / baseline total p50:", "",

@@ -38,8 +38,8 @@ def _child_env() -> dict:
 
 
 def cold_ask(repeats: int) -> dict:
-    """`exoqa ask` as a fresh process each time: wall time and peak RSS (from wait4's rusage)."""
-    wall, rss = [], []
+    """`exoqa ask` as a fresh process each time: wall time, CPU time and peak RSS (from wait4's rusage)."""
+    wall, cpu, rss = [], [], []
     command = [sys.executable, "-m", "assistant.cli", "ask", SAMPLE_QUESTION, "--json"]
     for _ in range(repeats):
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
@@ -54,7 +54,9 @@ def cold_ask(repeats: int) -> dict:
                 raise RuntimeError(f"exoqa ask failed: {err.read().decode(errors='replace')[-500:]}")
             json.loads(out.read())  # a real answer, not just a clean exit
         rss.append(round(usage.ru_maxrss / 1024, 1))
-    return {"wall_ms": summary(wall), "peak_rss_mib": max(rss)}
+        cpu.append((usage.ru_utime + usage.ru_stime) * 1e3)
+    # CPU time is the work done; wall time also counts waiting for cores that other processes hold.
+    return {"wall_ms": summary(wall), "cpu_ms": summary(cpu), "peak_rss_mib": max(rss)}
 
 
 def _free_port() -> int:
@@ -88,7 +90,7 @@ def cold_serve(repeats: int, limit_s: float = 120.0) -> dict:
     """`exoqa serve` from process start until its first answered question, and the server's peak RSS."""
     if not serve_available():
         return {"skipped": "exoqa serve is not available (no ui.server module)"}
-    ready, rss = [], []
+    ready, cpu, rss = [], [], []
     for _ in range(repeats):
         port = _free_port()
         t0 = time.perf_counter()
@@ -100,6 +102,7 @@ def cold_serve(repeats: int, limit_s: float = 120.0) -> dict:
                 status, body = _post_ask(port, SAMPLE_QUESTION)
                 if status == 200 and body and body.get("decision"):
                     ready.append((time.perf_counter() - t0) * 1e3)
+                    cpu.append(_proc_cpu_ms(process.pid))
                     break
                 if process.poll() is not None or time.perf_counter() - t0 > limit_s:
                     raise RuntimeError(f"exoqa serve gave no answer within {limit_s:.0f} s (last HTTP {status})")
@@ -110,7 +113,13 @@ def cold_serve(repeats: int, limit_s: float = 120.0) -> dict:
         finally:
             process.terminate()
             process.wait(timeout=30)
-    return {"first_answer_ms": summary(ready), "peak_rss_mib": max(rss)}
+    return {"first_answer_ms": summary(ready), "cpu_ms": summary(cpu), "peak_rss_mib": max(rss)}
+
+
+def _proc_cpu_ms(pid: int) -> float:
+    """User + system CPU time a running process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1e3 / os.sysconf("SC_CLK_TCK")
 
 
 def _proc_peak_rss_mib(pid: int) -> float:

@@ -30,6 +30,7 @@ def test_machine_and_command_are_recorded(report):
 
 def test_cold_start_of_cli_and_server(report):
     assert _is_summary(report["cold_ask"]["wall_ms"]) and report["cold_ask"]["peak_rss_mib"] > 10
+    assert 0 < report["cold_ask"]["cpu_ms"]["p50"]
     serve = report["cold_serve"]
     if "skipped" not in serve:
         assert _is_summary(serve["first_answer_ms"]) and serve["peak_rss_mib"] > 10
