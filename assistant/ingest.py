@@ -8,9 +8,11 @@ and a document whose bytes are unchanged since it was last ingested is left alon
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
+import tempfile
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,7 +98,10 @@ def _parse_html(data: bytes) -> tuple[str, str | None]:
         title = heading.get_text(" ", strip=True) if heading else None
     if soup.head:
         soup.head.decompose()  # <title> and <meta> are metadata, not quotable text
-    return (soup.body or soup).get_text("\n"), title
+    text = (soup.body or soup).get_text("\n")
+    if "\ufffd" in text:  # bytes that are text in no encoding the page declares (or binary data)
+        raise UnparseableDocument("the HTML is not valid text in UTF-8 or in the encoding it declares")
+    return text, title
 
 
 def _parse_pdf(data: bytes) -> tuple[str, str | None]:
@@ -145,20 +150,48 @@ def document_to_source_bytes(path: Path, data: bytes, license: str = "unknown", 
 def _expand(paths: list[Path]) -> list[Path]:
     files: list[Path] = []
     for path in paths:
-        if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")))
+        if path.is_dir() and not path.is_symlink():
+            # Symlinked files are listed (and then refused with a reason); symlinked folders are not entered.
+            files.extend(sorted(p for p in path.rglob("*")
+                                if (p.is_file() or p.is_symlink()) and not p.name.startswith(".")))
         else:
             files.append(path)
     return files
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    # A fresh, exclusively created temporary file: a planted symlink at a predictable name cannot redirect it.
+    descriptor, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _read_bounded(path: Path, max_bytes: int) -> bytes:
+    """The file's bytes, refusing symlinks and anything over `max_bytes` (also if it grows while read)."""
+    if path.is_symlink():
+        raise UnparseableDocument("it is a symbolic link; ingest the file it points to instead")
+    if not path.is_file():
+        raise UnparseableDocument("no such file" if not path.exists() else "not a regular file")
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise UnparseableDocument(f"{_size(size)} is over the {_size(max_bytes)} limit")
+    with open(path, "rb") as handle:
+        data = handle.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise UnparseableDocument(f"it is over the {_size(max_bytes)} limit")
+    return data
+
+
+def _size(count: int) -> str:
+    return f"{count / 1024 / 1024:.1f} MiB" if count >= 1024 * 1024 else f"{count:,} bytes"
 
 
 def ingest(paths: list[Path], corpus_dir: Path, license: str = "unknown", url: str = "",
@@ -171,18 +204,15 @@ def ingest(paths: list[Path], corpus_dir: Path, license: str = "unknown", url: s
     for path in _expand([Path(p) for p in paths]):
         name = path.name
         try:
-            if not path.is_file():
-                raise UnparseableDocument("no such file")
-            size = path.stat().st_size
-            if size > max_bytes:
-                raise UnparseableDocument(f"{size / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB limit")
-            data = path.read_bytes()
+            data = _read_bounded(path, max_bytes)
             source_id, serialized = document_to_source_bytes(path, data, license, url)
             if source_id in claimed:
                 raise UnparseableDocument(f"its id {source_id!r} is already taken by {claimed[source_id]} "
                                           "in this run; rename one of them")
             target = corpus_dir / f"{source_id}.txt"
             status = "added"
+            if target.is_symlink():
+                raise UnparseableDocument(f"the corpus file {target.name} is a symbolic link; refusing to replace it")
             if target.exists():
                 try:
                     existing = parse_source(target)
