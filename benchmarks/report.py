@@ -38,7 +38,7 @@ def suite_tables(data: dict) -> list[str]:
     lines += [f"| **baseline** (same e5, flat FAISS top-5 passages, nothing else) | {_ms(base['total_ms'])} "
               f"(embed {_ms(base['embed_ms'])}, search {_ms(base['search_ms'])}) | 1 |", "",
               "| index build | characters | chunks | seconds | chars/s | chunks/s |", "|---|---|---|---|---|---|"]
-    for b in data["build"]:
+    for b in data.get("build", []):
         lines.append(f"| {b['corpus']} | {b['characters']:,} | {b['chunks']:,} | {b['seconds']} | "
                      f"{b['chars_per_s']:,} | {b['chunks_per_s']} |")
     if "skipped" in data.get("build_pubmedqa", {}):
@@ -59,9 +59,10 @@ def scale_tables(data: dict) -> list[str]:
                 knobs = ", ".join(f"{k}={val}" for k, val in s.items() if k not in ("query_ms", "recall@10"))
                 if knobs:
                     lines.append(f"| | | | | {_ms(s['query_ms'])} | {s['recall@10']:.3f} | {knobs} |")
-        bm = entry["bm25"]
-        lines.append(f"| {int(size):,} | BM25 (bm25s) | {bm['build_s']} | | {_ms(bm['query_ms'])} | | "
-                     f"{bm['docs_per_s']:,} docs/s |")
+        if "bm25" in entry:
+            bm = entry["bm25"]
+            lines.append(f"| {int(size):,} | BM25 (bm25s) | {bm['build_s']} | | {_ms(bm['query_ms'])} | | "
+                         f"{bm['docs_per_s']:,} docs/s |")
         if "hybrid" in entry:
             h = entry["hybrid"]
             lines.append(f"| {int(size):,} | hybrid retrieval after embedding ({h['index']}, "
