@@ -5,7 +5,7 @@ All vectors are L2-normalised, so every index uses inner product (= cosine).
 | vectors            | kind    | why |
 |--------------------|---------|-----|
 | < 50,000           | `flat`  | exact; a full scan of 50k x 384 costs a few ms, less than embedding the query |
-| 50,000 - 2,000,000 | `hnsw`  | graph search, ~1-3 ms and recall@10 >= 0.95 at 1M; memory = vectors + ~256 B/vector |
+| 50,000 - 2,000,000 | `hnsw`  | graph search, ~1-3 ms, recall@10 0.96 at 100k; memory = vectors + ~260 B/vector |
 | >= 2,000,000       | `ivfpq` | lists of 96-byte 4-bit PQ codes, re-ranked by 8-bit scalar codes (480 B/vector) |
 
 Override with the environment variable `EXOQA_VECTOR_INDEX=flat|hnsw|ivfpq` or the `kind=` parameter
@@ -31,15 +31,16 @@ IVFPQ_MIN_VECTORS = 1_000
 
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
-HNSW_EF_SEARCH = 128
+# Measured on e5-like synthetic data (docs/performance.md): recall@10 at 100k 0.92 with 128, 0.96 with 256.
+HNSW_EF_SEARCH = 256
 # One four-bit sub-quantizer per 2 dimensions (96 bytes for 384-d), searched with FAISS's SIMD "fast-scan"
 # kernels; 8-bit PQ trains ~50x slower on 2 cores. Half as many sub-quantizers lost ~10 points of recall@10
 # on crowded e5-like data, which no re-rank depth recovers.
 DIMS_PER_SUBQUANTIZER = 2
 # e5 neighbours are crowded and queries sit apart from passages, so IVF must visit many lists (measured:
 # docs/performance.md); the SQ8 re-rank then orders k_factor x k candidates almost exactly.
-IVF_NPROBE = 256
-REFINE_K_FACTOR = 64
+IVF_NPROBE = 512
+REFINE_K_FACTOR = 128  # recall@10 0.95 at 100k (0.93 with 256 / 64), ~1 ms
 
 
 class VectorIndexSettingError(ExoqaError, ValueError):
