@@ -8,7 +8,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from . import safety, safety_patterns
+from . import safety, safety_knn, safety_patterns
 from .answer import ABSTAIN_BELOW, Answer, Quote, evidence_strength, render, select_sentences, verify_quote
 from .corpus import Corpus, load_corpus
 from .embeddings import DEFAULT_MODEL, Embedder, load_embedder
@@ -113,6 +113,8 @@ class Assistant:
         self.corpus = corpus
         self.retriever = retriever
         self.warnings = isev_warnings_for(corpus)
+        # The safety gate's example bank is embedded with the default model: share it rather than load it twice.
+        self._gate_shares_model = safety_knn.share_embedder(retriever.embedder)
 
     @classmethod
     def load(cls, corpus_dir: Path | None = None, index_dir: Path | None = None, model: str = DEFAULT_MODEL,
@@ -135,8 +137,19 @@ class Assistant:
         text = normalize_question(question)
         history = user_turns(history)
         language = detect_language(text)
-        gate = safety.classify(text, history)
-        timings = {"safety_ms": (time.perf_counter() - started) * 1e3}
+        query = " ".join([history[-1], text]) if history and leans_on_history(text) else text
+        timings: dict[str, float] = {}
+        gate_vector = retrieval_vector = None
+        if self._gate_shares_model:
+            # One batch embeds the bare question for the gate and the expanded query for retrieval.
+            t0 = time.perf_counter()
+            retrieval_text = self.retriever.query_text(query)
+            vectors = self.retriever.embedder.embed_queries([text] if retrieval_text == text else [text, retrieval_text])
+            gate_vector, retrieval_vector = vectors[0], vectors[-1:]
+            timings["embed_ms"] = (time.perf_counter() - t0) * 1e3
+        t0 = time.perf_counter()
+        gate = safety.classify(text, history, query_vector=gate_vector)
+        timings["safety_ms"] = (time.perf_counter() - t0) * 1e3
         quotes: list[Quote] = []
         lead = None
         decision = gate.decision
@@ -145,8 +158,7 @@ class Assistant:
         elif gate.decision == "refuse":
             lead = safety.refusal_message(language, gate.category)
         else:
-            query = " ".join([history[-1], text]) if history and leans_on_history(text) else text
-            fused, sentence_sim = self.retriever.score(query, timings)
+            fused, sentence_sim = self.retriever.score(query, timings, query_vector=retrieval_vector)
             t0 = time.perf_counter()
             chosen = select_sentences(self.retriever.index.sentences, self.retriever.index.passage_sentences,
                                       fused, sentence_sim, self.retriever.sentence_lexical_scores(query))

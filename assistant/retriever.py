@@ -131,13 +131,22 @@ class Retriever:
         retriever.fallback = note
         return retriever
 
-    def score(self, query: str, timings: dict[str, float] | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """(fused passage scores, dense sentence similarities) for a query."""
+    @staticmethod
+    def query_text(query: str) -> str:
+        """What is embedded and matched for a query: it plus the glossary's other-language terms, which help e5
+        across languages as much as they help BM25."""
+        return expand(query)
+
+    def score(self, query: str, timings: dict[str, float] | None = None,
+              query_vector: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(fused passage scores, dense sentence similarities) for a query.
+
+        `query_vector`: the caller's embedding of `query_text(query)`, shape (1, dim), to skip embedding it here.
+        """
         timings = timings if timings is not None else {}
         t0 = time.perf_counter()
-        # The glossary's other-language terms help e5 across languages as much as they help BM25.
-        expanded = expand(query)
-        vector = self.embedder.embed_queries([expanded])
+        expanded = self.query_text(query)
+        vector = self.embedder.embed_queries([expanded]) if query_vector is None else query_vector
         t1 = time.perf_counter()
         # Every vector is scored up to ranking.CANDIDATES of them (the shipped corpus: exact, as a full sort);
         # a larger index is searched for its nearest CANDIDATES only, and fusion ranks only those.
@@ -149,8 +158,9 @@ class Retriever:
         fused = ranking.fuse(dense, lexical, (WEIGHT_DENSE_PASSAGE, WEIGHT_DENSE_SENTENCE, WEIGHT_LEXICAL), RRF_K)
         sentence_dense = dense.sentence_similarity
         t4 = time.perf_counter()
-        timings.update(embed_ms=(t1 - t0) * 1e3, dense_ms=(t2 - t1) * 1e3, lexical_ms=(t3 - t2) * 1e3,
-                       fusion_ms=(t4 - t3) * 1e3)
+        if query_vector is None:
+            timings["embed_ms"] = (t1 - t0) * 1e3
+        timings.update(dense_ms=(t2 - t1) * 1e3, lexical_ms=(t3 - t2) * 1e3, fusion_ms=(t4 - t3) * 1e3)
         return fused, sentence_dense
 
     def sentence_lexical_scores(self, query: str) -> np.ndarray:
