@@ -83,11 +83,11 @@ async def _ask_gradio(http: httpx.AsyncClient, url: str, question: str, language
     raise RuntimeError(f"gradio stream ended without a result (last event {event})")
 
 
-async def _client(number: int, url: str, deadline: float, results: Results) -> None:
+async def _client(number: int, url: str, deadline: float, results: Results, endpoints: tuple[str, ...]) -> None:
     async with httpx.AsyncClient(timeout=httpx.Timeout(120.0)) as http:
         sent = 0
         while time.monotonic() < deadline:
-            endpoint = "api" if (number + sent) % 2 == 0 else "gradio"
+            endpoint = endpoints[(number + sent) % len(endpoints)]
             long = (number * 7 + sent) % LONG_EVERY == 0
             question, language = (LONG_QUESTION, "en") if long else QUESTIONS[(number * 3 + sent) % len(QUESTIONS)]
             t0 = time.perf_counter()
@@ -153,7 +153,8 @@ class RssSampler:
                 "slope_mib_per_min": round(slope, 2)}
 
 
-def run_load(url: str, server_pid: int, clients: int, seconds: float, warmup_requests: int = 20) -> dict:
+def run_load(url: str, server_pid: int, clients: int, seconds: float, warmup_requests: int = 20,
+             endpoints: tuple[str, ...] = ("api", "gradio")) -> dict:
     """Warm the server up, then `clients` concurrent clients for `seconds`; returns the report."""
     asyncio.run(_warm(url, warmup_requests))
     results = Results()
@@ -162,7 +163,7 @@ def run_load(url: str, server_pid: int, clients: int, seconds: float, warmup_req
         deadline = started + seconds
 
         async def everyone() -> None:
-            await asyncio.gather(*(_client(n, url, deadline, results) for n in range(clients)))
+            await asyncio.gather(*(_client(n, url, deadline, results, endpoints) for n in range(clients)))
 
         asyncio.run(everyone())
         elapsed = time.monotonic() - started
@@ -199,19 +200,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--url", default=None, help="a running server on loopback (default: start one)")
+    parser.add_argument("--endpoints", default="api,gradio", help="which of api,gradio to call (default both)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="repeat the measured run on the same server (memory: does RSS keep rising?)")
     parser.add_argument("--out", type=Path, default=None, help="also write the report here as JSON")
     args = parser.parse_args(argv)
-    if not 1 <= args.clients <= 200 or not 1 <= args.seconds <= 600:
-        parser.error("--clients must be 1-200 and --seconds 1-600 (a bounded test)")
+    if not 1 <= args.clients <= 200 or not 1 <= args.seconds <= 600 or not 1 <= args.rounds <= 5:
+        parser.error("--clients must be 1-200, --seconds 1-600 and --rounds 1-5 (a bounded test)")
+
+    def rounds(url: str) -> dict:
+        endpoints = tuple(e for e in args.endpoints.split(",") if e in ("api", "gradio")) or ("api", "gradio")
+        runs = [run_load(url, _server_pid(url), args.clients, args.seconds, endpoints=endpoints)
+                for _ in range(args.rounds)]
+        return runs[0] if len(runs) == 1 else {"rounds": runs, "errors": sum(r["errors"] for r in runs)}
+
     if args.url:
         if not args.url.startswith(("http://127.0.0.1:", "http://localhost:")):
             parser.error("loopback only: --url must be http://127.0.0.1:PORT")
-        report = run_load(args.url.rstrip("/"), _server_pid(args.url), args.clients, args.seconds)
+        report = rounds(args.url.rstrip("/"))
     else:
         from live_server import live_server
 
         with live_server() as url:
-            report = run_load(url, _server_pid(url), args.clients, args.seconds)
+            report = rounds(url)
     report["command"] = "python scripts/load_test.py " + " ".join(argv if argv is not None else sys.argv[1:])
     text = json.dumps(report, indent=2, ensure_ascii=False)
     print(text)

@@ -20,6 +20,7 @@ DEFAULT_PORT = 7860
 MAX_API_BODY_BYTES = 64 * 1024
 # The page's own requests carry the whole chat history (replies are HTML), so they get a larger bound.
 MAX_PAGE_BODY_BYTES = 4 * 1024 * 1024
+GRADIO_SESSION_CAPACITY = 256  # sessions whose Gradio state stays in memory (oldest evicted first)
 
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -120,6 +121,9 @@ def create_app(service: Service) -> FastAPI:
     app.include_router(api_router(service))
     blocks = build_blocks(service)
     blocks.queue(default_concurrency_limit=service.workers, max_size=64)
+    # Gradio keeps a copy of the page's state per session (~140 KB here), 10,000 sessions by default: under load
+    # RSS grew ~25 MiB/min. The chat sends its history with every call, so a small LRU of sessions suffices.
+    blocks.state_session_capacity = GRADIO_SESSION_CAPACITY
     app = gr.mount_gradio_app(app, blocks, path="/", theme=THEME, css=CSS, footer_links=["api"],
                               run_history=False, show_error=False, ssr_mode=False, max_file_size="64kb")
     app.add_middleware(BodyLimit)
