@@ -3,6 +3,7 @@ so BM25 can match an English question to the Chinese article and the reverse."""
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 # (English, Chinese) pairs of domain terms; general vocabulary of the field, not questions.
 PAIRS = [
@@ -42,8 +43,13 @@ _EN = [(re.compile(r"\b" + re.escape(en) + (r"\b" if en in _WHOLE_WORDS else "")
        for en, zh in PAIRS]
 
 
-def expand(query: str) -> str:
-    """The query followed by glossary terms of the other language it mentions."""
-    extra = [zh for pattern, zh in _EN if pattern.search(query) and zh not in query]
-    extra += [en for en, zh in PAIRS if zh in query and en.lower() not in query.lower()]
+def expand(query: str, languages: Collection[str] = ("zh", "en")) -> str:
+    """The query followed by the glossary terms of the other language it mentions.
+
+    Terms are added only in `languages`, the languages the corpus is written in: Chinese terms cannot help
+    find an all-English corpus, and they blur the query's embedding.
+    """
+    extra = [zh for pattern, zh in _EN if pattern.search(query) and zh not in query] if "zh" in languages else []
+    if "en" in languages:
+        extra += [en for en, zh in PAIRS if zh in query and en.lower() not in query.lower()]
     return " ".join([query, *dict.fromkeys(extra)])

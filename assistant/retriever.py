@@ -78,6 +78,7 @@ class Retriever:
         self.corpus = corpus
         self.embedder = embedder
         self.index = stored
+        self._languages = frozenset(source.language for source in corpus.quotable_sources)
         headers = source_headers(corpus)
         self.lexical = LexicalIndex([_with_header(p, headers, LEXICAL_HEADER) for p in stored.passages])
         # Bare sentences, for choosing quotes inside the retrieved passages (a header would tie them).
@@ -131,11 +132,10 @@ class Retriever:
         retriever.fallback = note
         return retriever
 
-    @staticmethod
-    def query_text(query: str) -> str:
+    def query_text(self, query: str) -> str:
         """What is embedded and matched for a query: it plus the glossary's other-language terms, which help e5
-        across languages as much as they help BM25."""
-        return expand(query)
+        across languages as much as they help BM25 (only in languages the corpus has)."""
+        return expand(query, self._languages)
 
     def score(self, query: str, timings: dict[str, float] | None = None,
               query_vector: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -165,7 +165,7 @@ class Retriever:
 
     def sentence_lexical_scores(self, query: str) -> np.ndarray:
         """BM25 of each sentence for the glossary-expanded query."""
-        return self.sentence_lexical.scores(expand(query))
+        return self.sentence_lexical.scores(self.query_text(query))
 
     def search(self, query: str, k: int = 5) -> list[Passage]:
         fused, _ = self.score(query)

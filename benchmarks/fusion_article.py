@@ -20,7 +20,6 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from assistant import Assistant  # noqa: E402
-from assistant.glossary import expand  # noqa: E402
 from assistant.metrics import is_relevant, load_jsonl  # noqa: E402
 from pubmedqa import fusion_variants  # noqa: E402
 
@@ -54,13 +53,13 @@ def main(argv: list[str] | None = None) -> int:
         owner[sentence_range.start:sentence_range.stop] = p
     passage_matrix = index.passage_vectors.reconstruct_n(0, index.passage_vectors.ntotal)
     sentence_matrix = index.sentence_vectors.reconstruct_n(0, index.sentence_vectors.ntotal)
-    vectors = retriever.embedder.embed_queries([expand(i["question"]) for i in items])
+    vectors = retriever.embedder.embed_queries([retriever.query_text(i["question"]) for i in items])
     dense = vectors @ passage_matrix.T
     sentence_sims = vectors @ sentence_matrix.T
     sentence = np.full_like(dense, -1.0)
     for q in range(len(items)):
         np.maximum.at(sentence[q], owner, sentence_sims[q])
-    bm25 = np.vstack([retriever.lexical.scores(expand(i["question"])) for i in items])
+    bm25 = np.vstack([retriever.lexical.scores(retriever.query_text(i["question"])) for i in items])
     hybrid = np.vstack([retriever.score(i["question"])[0] for i in items])
     results = {"BM25 only": figures(first_ranks(bm25, relevant)),
                "dense only (passages)": figures(first_ranks(dense, relevant)),

@@ -30,7 +30,6 @@ sys.path.insert(0, str(ROOT))
 
 from assistant.corpus import Corpus  # noqa: E402
 from assistant.embeddings import DEFAULT_MODEL, load_embedder  # noqa: E402
-from assistant.glossary import expand  # noqa: E402
 from assistant.errors import ExoqaError  # noqa: E402
 from assistant.index_store import check_manifest, read_manifest  # noqa: E402
 from assistant.retriever import Retriever, expected_manifest  # noqa: E402
@@ -159,11 +158,11 @@ def run(data: Path, cache: Path, limit: int | None, model: str, variants: bool) 
         hybrid[q], _ = retriever.score(question, timings)
         for name, value in timings.items():
             stage_ms.setdefault(name, []).append(value)
-        bm25[q] = retriever.lexical.scores(expand(question))  # BM25 input of the hybrid, alone
+        bm25[q] = retriever.lexical.scores(retriever.query_text(question))  # BM25 input of the hybrid, alone
     # its dense inputs, from the same (glossary-expanded) query text, and dense on the raw question too
     expanded_vectors, raw_vectors = [], []
     for b in tqdm(range(0, n_q, BATCH), desc="dense queries", unit="batch"):
-        expanded_vectors.append(embedder.embed_queries([expand(q) for q in questions[b:b + BATCH]]))
+        expanded_vectors.append(embedder.embed_queries([retriever.query_text(q) for q in questions[b:b + BATCH]]))
         raw_vectors.append(embedder.embed_queries(questions[b:b + BATCH]))
     expanded_q, raw_q = np.vstack(expanded_vectors), np.vstack(raw_vectors)
 
