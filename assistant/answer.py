@@ -11,6 +11,7 @@ import numpy as np
 from .chunking import Span
 from .corpus import Corpus
 from .isev import Warning
+from .ranking import top_ids
 
 MAX_QUOTES = 3
 PASSAGES_CONSIDERED = 5
@@ -67,7 +68,7 @@ def select_sentences(sentences: list[Span], passage_sentences: list[range], fuse
     Sentences are ordered by reciprocal-rank fusion of their dense similarity, their BM25 score and
     their passage's rank (equal weights; dev gold-in-quotes 62 -> 69 of 104 against dense alone).
     """
-    top_passages = np.argsort(-fused, kind="stable")[:PASSAGES_CONSIDERED]
+    top_passages = top_ids(fused, PASSAGES_CONSIDERED)  # a partial sort: the index may hold millions
     passage_rank: dict[int, int] = {}
     for rank, p in enumerate(top_passages):
         for s in passage_sentences[int(p)]:
