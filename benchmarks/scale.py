@@ -53,7 +53,9 @@ SWEEPS = {
     "flat": [{}],
     "hnsw": [{"ef_search": ef} for ef in (64, 128, 256, 512)],
     "ivfpq": [{"nprobe": 32, "k_factor": 16}, {"nprobe": 64, "k_factor": 32}, {"nprobe": 128, "k_factor": 64},
-              {"nprobe": 256, "k_factor": 64}, {"nprobe": 512, "k_factor": 128}],
+              {"nprobe": 256, "k_factor": 64}, {"nprobe": 512, "k_factor": 128},
+              {"nprobe": 1024, "k_factor": 256}, {"nprobe": 2048, "k_factor": 512}, {"nprobe": 2048, "k_factor": 1024},
+              {"nprobe": 4096, "k_factor": 1024}],
 }
 
 
