@@ -33,7 +33,8 @@ def test_kind_follows_size(monkeypatch):
     assert vector_index.choose_kind(88) == "flat"
     assert vector_index.choose_kind(vector_index.FLAT_BELOW - 1) == "flat"
     assert vector_index.choose_kind(vector_index.FLAT_BELOW) == "hnsw"
-    assert vector_index.choose_kind(1_000_000) == "hnsw"
+    assert vector_index.choose_kind(vector_index.HNSW_BELOW - 1) == "hnsw"
+    assert vector_index.choose_kind(1_000_000) == "ivfpq"
     assert vector_index.choose_kind(vector_index.HNSW_BELOW) == "ivfpq"
 
 
