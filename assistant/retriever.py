@@ -178,11 +178,7 @@ class Retriever:
 
 
 def _with_header(span: Span, headers: dict[str, str], mode: str) -> str:
-    """The text that represents a span for retrieval: its source header ("full"), title only, or none."""
+    """The text that represents a span for retrieval: with its source header ("full") or bare ("none")."""
     header = headers.get(span.source_id, "")
-    if mode == "none" or not header:
-        return span.text
-    if mode == "title":
-        header = header.split(" | ", 1)[0]
-    return f"{header}\n{span.text}"
+    return f"{header}\n{span.text}" if mode == "full" and header else span.text
 
