@@ -141,10 +141,11 @@ class Assistant:
         timings: dict[str, float] = {}
         gate_vector = retrieval_vector = None
         if self._gate_shares_model:
-            # One batch embeds the bare question for the gate and the expanded query for retrieval.
+            # The gate and retrieval embed the same expanded text over the shipped corpus: one embedding serves
+            # both. A follow-up joined to its history, or another corpus's languages, need a batch of two.
             t0 = time.perf_counter()
-            retrieval_text = self.retriever.query_text(query)
-            vectors = self.retriever.embedder.embed_queries([text] if retrieval_text == text else [text, retrieval_text])
+            texts = list(dict.fromkeys([safety_knn.gate_text(text), self.retriever.query_text(query)]))
+            vectors = self.retriever.embedder.embed_queries(texts)
             gate_vector, retrieval_vector = vectors[0], vectors[-1:]
             timings["embed_ms"] = (time.perf_counter() - t0) * 1e3
         t0 = time.perf_counter()

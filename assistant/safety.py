@@ -192,7 +192,7 @@ def _knn_judge(question: str, query_vector) -> Judge:
 def classify(question: str, history: Sequence[str] = (), query_vector=None) -> SafetyDecision:
     """Judge `question` given the earlier user turns `history` (oldest first).
 
-    `query_vector`: the caller's normalised query embedding of exactly `question`
+    `query_vector`: the caller's normalised query embedding of safety_knn.gate_text(question)
     from the bank's model (safety_knn.bank_model_id(), the default e5-small),
     so the gate does not embed it again; without it the gate embeds the
     question itself.  Earlier turns are embedded (or taken from a small cache of

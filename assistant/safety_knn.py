@@ -7,6 +7,10 @@ neighbours vote, weighted by a softmax over cosine similarity; the gate
 (assistant.safety) uses the verdict only to escalate what the patterns let
 through.
 
+Questions and examples are embedded glossary-expanded (`gate_text`), exactly as
+the retriever embeds a query over the shipped zh/en corpus, so one query
+embedding serves both the gate and retrieval.
+
 The bank vectors ship precomputed next to the bank (embedding the bank takes
 tens of seconds on two busy cores); they are used only when their recorded
 bank hash and model id match, otherwise the bank is embedded at load.
@@ -26,6 +30,8 @@ from typing import Sequence
 
 import numpy as np
 
+from .glossary import expand
+
 DATA_DIR = Path(__file__).resolve().parent / "data"
 BANK_PATH = DATA_DIR / "safety_examples.jsonl"
 VECTORS_PATH = DATA_DIR / "safety_examples.vectors.npz"
@@ -34,6 +40,11 @@ DECISIONS = ("answer", "refuse", "emergency")
 # Chosen by 5-fold cross-validation on the bank (see tests/test_safety_knn.py).
 K = 7
 TEMPERATURE = 0.01
+
+
+def gate_text(text: str) -> str:
+    """What the gate embeds for a question or a bank example: the text with its zh/en glossary terms."""
+    return expand(text, ("zh", "en"))
 
 
 @dataclass(frozen=True)
@@ -68,7 +79,8 @@ def load_bank(path: Path = BANK_PATH) -> list[dict]:
 
 
 def bank_hash(rows: Sequence[dict]) -> str:
-    payload = json.dumps([[r["text"], r["decision"], r["category"]] for r in rows], ensure_ascii=False)
+    # Over the embedded texts, so a glossary change also marks the stored vectors stale.
+    payload = json.dumps([[gate_text(r["text"]), r["decision"], r["category"]] for r in rows], ensure_ascii=False)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
@@ -138,7 +150,7 @@ class SafetyKnn:
         vectors = read_vectors(bank_hash(rows), bank_model_id(), len(rows), vectors_path)
         if vectors is None:
             embedder = embedder or _default_embedder()
-            vectors = embedder.embed_queries([r["text"] for r in rows])
+            vectors = embedder.embed_queries([gate_text(r["text"]) for r in rows])
         return cls(rows, vectors, embedder)
 
     # -- embedding ------------------------------------------------------------
@@ -151,7 +163,7 @@ class SafetyKnn:
             return self._embedder
 
     def remember(self, text: str, vector: np.ndarray) -> None:
-        """Keep a caller's vector for `text` (so a later turn's history needs no new embedding)."""
+        """Keep a caller's vector of gate_text(text) for `text` (a later turn's history needs no new embedding)."""
         with self._lock:
             self._cache[text] = vector
             self._cache.move_to_end(text)
@@ -163,7 +175,7 @@ class SafetyKnn:
             cached = self._cache.get(text)
         if cached is not None:
             return cached
-        vector = self.embedder.embed_queries([text])[0]
+        vector = self.embedder.embed_queries([gate_text(text)])[0]
         self.remember(text, vector)
         return vector
 
@@ -231,7 +243,7 @@ def main() -> None:
     embedder = _default_embedder()
     if embedder.model_id != bank_model_id():
         raise SystemExit(f"expected {bank_model_id()}, got {embedder.model_id}")
-    vectors = embedder.embed_queries([r["text"] for r in rows])
+    vectors = embedder.embed_queries([gate_text(r["text"]) for r in rows])
     write_vectors(vectors, bank_hash(rows), embedder.model_id)
     print(f"{len(rows)} examples embedded with {embedder.model_id} -> {VECTORS_PATH.name}")
 

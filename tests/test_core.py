@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant import Assistant, InvalidQuestionError
+from assistant import Assistant, InvalidQuestionError, safety_knn
 from assistant.answer import verify_quote
 from assistant.errors import IndexCorruptError, IndexMismatchError
 from assistant.metrics import load_jsonl, retrieval_report
@@ -111,3 +111,33 @@ def test_abstention_trade_off(assistant):
     assert sum(answered) / len(answered) >= 0.97      # measured 103/104
     assert sum(factual) / len(factual) >= 0.95        # measured 56/58
     assert sum(off_topic) / len(off_topic) >= 0.80    # measured 22/24
+
+
+class _CountingEmbedder:
+    """The assistant's real embedder, recording each batch it is asked to embed."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.model_id, self.dim, self.batches = inner, inner.model_id, inner.dim, []
+
+    def embed_queries(self, texts):
+        self.batches.append(list(texts))
+        return self.inner.embed_queries(texts)
+
+    def embed_passages(self, texts):
+        return self.inner.embed_passages(texts)
+
+
+def test_one_query_embedding_serves_the_safety_gate_and_retrieval(assistant):
+    counting = _CountingEmbedder(assistant.retriever.embedder)
+    one = Assistant.load(rebuild="never", embedder=counting)
+    try:
+        answer = one.ask("How are exosomes isolated, and why does the method matter?")
+        assert answer.decision == "answer" and answer.quotes
+        assert counting.batches == [[one.retriever.query_text(answer.question)]]
+        # a follow-up is retrieved joined to the previous turn (whose gate vector is remembered): a batch of two
+        counting.batches.clear()
+        one.ask("and what about the cold chain?", history=[answer.question])
+        assert counting.batches == [[safety_knn.gate_text("and what about the cold chain?"),
+                                     one.retriever.query_text(f"{answer.question} and what about the cold chain?")]]
+    finally:
+        safety_knn.share_embedder(assistant.retriever.embedder)

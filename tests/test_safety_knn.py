@@ -16,7 +16,7 @@ from assistant import safety, safety_knn
 from assistant import safety_metrics as M
 from assistant.embeddings import DEFAULT_MODEL, load_embedder
 from assistant.safety import REFUSE_CATEGORY_NAMES, classify, classify_patterns
-from assistant.safety_knn import SafetyKnn, bank_hash, bank_model_id, load_bank, read_vectors
+from assistant.safety_knn import SafetyKnn, bank_hash, bank_model_id, gate_text, load_bank, read_vectors
 
 EVAL = Path(__file__).resolve().parent.parent / "eval"
 GATE = {"answer": "answer", "refuse": "refuse", "refer_emergency": "emergency"}
@@ -92,7 +92,7 @@ def test_shipped_vectors_are_the_bank_embedded_by_the_default_model(bank, embedd
     rows, vectors = bank
     assert embedder.model_id == bank_model_id()
     sample = random.Random(7).sample(range(len(rows)), 12)
-    fresh = embedder.embed_queries([rows[i]["text"] for i in sample])
+    fresh = embedder.embed_queries([gate_text(rows[i]["text"]) for i in sample])
     cosines = np.sum(fresh * vectors[sample], axis=1)
     assert cosines.min() > 0.99  # float16 storage
 
@@ -108,7 +108,7 @@ def test_stale_vectors_are_not_used(tmp_path, embedder):
     assert not list(tmp_path.glob("*.tmp"))  # the atomic write left nothing behind
     counting = CountingEmbedder(embedder)
     knn = SafetyKnn.load(embedder=counting, path=bank_file, vectors_path=vectors_file)
-    assert counting.texts == [r["text"] for r in rows]  # re-embedded, not the stale ones
+    assert counting.texts == [gate_text(r["text"]) for r in rows]  # re-embedded, not the stale ones
     assert knn.judge("where do I purchase exosome vials").decision == "refuse"
 
 
@@ -224,7 +224,7 @@ def test_filler_and_source_questions_are_not_escalated(question):
 
 def test_callers_vector_is_used_and_not_recomputed(counting_gate, embedder):
     question = "Would exosome drips sort out my migraines?"
-    vector = embedder.embed_queries([question])[0]
+    vector = embedder.embed_queries([gate_text(question)])[0]
     with_vector = classify(question, query_vector=vector)
     assert counting_gate.texts == []
     again = classify(question)  # the vector is remembered for this text
@@ -234,17 +234,17 @@ def test_callers_vector_is_used_and_not_recomputed(counting_gate, embedder):
 def test_gate_embeds_the_question_itself_without_a_vector(counting_gate):
     question = "Would exosome drips sort out my neck pain?"
     decision = classify(question)
-    assert counting_gate.texts == [question]
+    assert counting_gate.texts == [gate_text(question)]
     assert decision.decision == "refuse"
 
 
 def test_history_is_embedded_only_for_a_dependent_follow_up(counting_gate):
     history = ["What does the FDA say about exosome clinics?", "How are exosomes isolated?"]
     classify("Which isolation method gives the purest exosomes, per the article?", history)
-    assert counting_gate.texts == ["Which isolation method gives the purest exosomes, per the article?"]
+    assert counting_gate.texts == [gate_text("Which isolation method gives the purest exosomes, per the article?")]
     counting_gate.texts.clear()
     classify("and then?", history)
-    assert set(counting_gate.texts) == {"and then?", *history}
+    assert set(counting_gate.texts) == {gate_text(t) for t in ["and then?", *history]}
 
 
 def test_wrong_sized_vector_is_a_clear_error():
@@ -257,9 +257,16 @@ def test_gate_can_share_the_assistants_embedder(embedder, monkeypatch):
     counting = CountingEmbedder(embedder)
     assert safety_knn.share_embedder(counting)
     classify("Which isolation methods does the article describe?")  # the patterns answer; the kNN checks
-    assert counting.texts == ["Which isolation methods does the article describe?"]
+    assert counting.texts == [gate_text("Which isolation methods does the article describe?")]
 
     class OtherModel:
         model_id = "sentence-transformers/all-MiniLM-L6-v2"
 
     assert not safety_knn.share_embedder(OtherModel())
+
+
+def test_gate_text_is_what_the_shipped_retriever_embeds():
+    """Both embed the glossary-expanded question, so Assistant.ask embeds once (tests/test_core.py)."""
+    question = "Are exosome cosmetics approved by the FDA? 外泌体化妆品安全吗"
+    assert gate_text(question) != question  # terms of both languages were added
+    assert "外泌体" in gate_text("what are exosomes") and "exosome" in gate_text("外泌体是什么")
