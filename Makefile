@@ -27,4 +27,8 @@ test: $(VENV)/.installed
 bench: $(VENV)/.installed
 	HF_HUB_OFFLINE=1 $(PY) -m benchmarks.run $(if $(QUICK),--quick)
 
-.PHONY: run ask test bench
+# Re-take docs/screenshot.png from the browser test (a normal test run writes it to a temporary folder).
+screenshot: $(VENV)/.installed
+	HF_HUB_OFFLINE=1 EXOQA_SCREENSHOT=$(CURDIR)/docs/screenshot.png $(VENV)/bin/pytest -q tests/test_browser.py -k highlighted_quote
+
+.PHONY: run ask test bench screenshot
