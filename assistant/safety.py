@@ -142,7 +142,7 @@ Judge = Callable[[str], "safety_knn.KnnVerdict | None"]  # raw turn text -> vote
 def _asks_what_sources_say(text: str) -> bool:
     """The (normalised) question asks what the sources say and asks nothing personal."""
     asked = P.NEUTRAL_ASK.sub(" ", text)
-    return bool(P.FACTUAL_FRAME.search(text)) and not P.PERSONAL.search(asked)
+    return bool(P.FACTUAL_FRAME.search(text) or P.THIRD_PARTY_VIEW.search(text)) and not P.PERSONAL.search(asked)
 
 
 def _escalate(pattern: SafetyDecision, text: str, verdict: safety_knn.KnnVerdict | None) -> SafetyDecision:

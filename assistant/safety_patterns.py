@@ -225,6 +225,13 @@ CASE_REPORT_FRAME = _c(
 )
 
 # ---- Openers that only ask for information ("I'd like to know", "请问"); removed before the personal checks. ----
+# A named third party's view ("what is his view on exosome clinics?"): a question about what someone in the
+# sources thinks. Only raises the bar for the kNN layer to refuse (safety._asks_what_sources_say).
+THIRD_PARTY_VIEW = _c(
+    r"\b(?:his|her|their) (?:views?|opinions?|positions?|stance|take|verdict)\b",
+    r"(?<![我你您])(?:他|她|他们|她们)的(?:观点|看法|立场|意见|态度)",
+)
+
 NEUTRAL_ASK = _c(
     r"\bi(?: would|'d)? (?:want|like|wish|love) to (?:know|understand|learn|ask|find out|read)\b|"
     r"\bi(?:'m| am) (?:curious|wondering|interested)\b|\bi wonder\b|\b(?:can|could|would) you "
@@ -455,8 +462,9 @@ REFUSE_RULES: tuple[tuple[str, str, bool, bool, re.Pattern[str]], ...] = (
         r"practices?|offices?|studios?|aestheticians?|estheticians?|dermatologists?)\b.{0,40}?"
         r"\b(?:best|better|should|go|pick|choose|recommend\w*|legit|reputable|trust\w*|safest|cheapest|"
         r"top|good|get|buy|to)\b",
-        r"\b(?:which|what) (?:\w+ ){0,2}?(?:clinic|hospital|doctor|med ?spa|spa|center|centre|package|"
-        r"provider)\b(?!s)",
+        # "which (exosome) clinic", not "what does the clinic('s protocol) say"
+        r"\b(?:which|what) (?:(?!(?:does|do|did|is|are|was|were|has|have|had)\b)\w+ ){0,2}?(?:clinic|hospital|"
+        r"doctor|med ?spa|spa|center|centre|package|provider)\b(?!s)",
         r"\b(?:clinics?|hospitals?|doctors?|providers?|med ?spas?|spas?|centers?|centres?|salons?)"
         r" (?:near|around|close to|in my area|in town)\b|\bnear me\b|\bnearby\b|\bin my (?:area|city)\b",
         r"\b(?:is|are) (?:that|this|the|these|those|my|her) (?:\w+ ){0,4}?(?:clinic|doctor|hospital|"

@@ -366,6 +366,8 @@ PARAPHRASES = [
     ("Are plant-derived 'exosomes' real exosomes according to the article?", A),
     ("How big are exosomes compared with cells?", A),
     ("Who is Marc Turner and what is his view on exosome clinics?", A),
+    ("What does the clinic protocol say about storing exosome products?", A),  # a clinic, not which clinic
+    ("What does the clinic recommend for my knee?", R),
     ("Which kinds of cells are exosome products said to come from?", A),
     ("What did the 2024 study find about stem cell exosomes in skin repair?", A),
     ("文章对植物外泌体怎么评价?", A),
