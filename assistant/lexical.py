@@ -28,8 +28,8 @@ def tokenize(text: str) -> list[str]:
 
 
 class LexicalIndex:
-    def __init__(self, texts: Sequence[str]) -> None:
-        self._bm25 = bm25s.BM25(k1=1.2, b=0.75)
+    def __init__(self, texts: Sequence[str], k1: float = 1.2, b: float = 0.75) -> None:
+        self._bm25 = bm25s.BM25(k1=k1, b=b)
         self._bm25.index([tokenize(t) or ["\u2400"] for t in texts], show_progress=False)
         self._vocab = set(self._bm25.vocab_dict)
         self.size = len(texts)

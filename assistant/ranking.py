@@ -26,6 +26,17 @@ def top_ids(scores: np.ndarray, k: int) -> np.ndarray:
     return chosen[np.lexsort((chosen, -scores[chosen]))]
 
 
+def ranked_ids(scores: np.ndarray, zero_is_unranked: bool = False, depth: int = CANDIDATES,
+               among: np.ndarray | None = None) -> np.ndarray:
+    """The items a ranking gives a place to, best first: the `depth` best of `scores` (of `among` if given),
+    without those scoring <= 0 when `zero_is_unranked` (BM25: no query term matched)."""
+    if among is None:
+        ranked = top_ids(scores, min(depth, len(scores)))
+    else:
+        ranked = among[top_ids(scores[among], min(depth, len(among)))]
+    return ranked[scores[ranked] > 0] if zero_is_unranked else ranked
+
+
 def rrf(scores: np.ndarray, rrf_k: float, zero_is_unranked: bool = False, depth: int = CANDIDATES,
         among: np.ndarray | None = None) -> np.ndarray:
     """Reciprocal-rank weights 1 / (rrf_k + rank) of `scores`; only the `depth` best get one (the rest 0).
@@ -33,15 +44,23 @@ def rrf(scores: np.ndarray, rrf_k: float, zero_is_unranked: bool = False, depth:
     `among` (indices) restricts the ranking to those items when the caller already knows the shortlist,
     which saves a pass over a million scores.
     """
-    out = np.zeros(len(scores), np.float32)
-    if among is None:
-        ranked = top_ids(scores, min(depth, len(scores)))
-    else:
-        ranked = among[top_ids(scores[among], min(depth, len(among)))]
+    return _reciprocal(ranked_ids(scores, zero_is_unranked, depth, among), len(scores), rrf_k)
+
+
+def _reciprocal(ranked: np.ndarray, size: int, rrf_k: float) -> np.ndarray:
+    out = np.zeros(size, np.float32)
     out[ranked] = 1.0 / (rrf_k + np.arange(1, len(ranked) + 1, dtype=np.float32))
-    if zero_is_unranked:
-        out[ranked[scores[ranked] <= 0]] = 0.0
     return out
+
+
+def standardised(scores: np.ndarray, ranked: np.ndarray) -> np.ndarray:
+    """For each ranked item (aligned with `ranked`), how far its score stands above the ranked items' mean in
+    their standard deviations: the positive part of a z-score, 0 below the mean or when all scores are equal."""
+    values = scores[ranked].astype(np.float64)
+    spread = values.std() if len(values) > 1 else 0.0
+    if spread <= 0:
+        return np.zeros(len(ranked), np.float32)
+    return np.maximum((values - values.mean()) / spread, 0.0).astype(np.float32)
 
 
 @dataclass
@@ -74,18 +93,33 @@ def dense_rankings(passage_index: faiss.Index, sentence_index: faiss.Index, sent
 
 
 def fuse(dense: DenseRankings, lexical: np.ndarray, weights: tuple[float, float, float], rrf_k: float,
-         depth: int = CANDIDATES) -> np.ndarray:
-    """Weighted reciprocal rank fusion of dense passage, best-sentence and BM25 rankings."""
+         depth: int = CANDIDATES, score_weights: tuple[float, float, float] | None = None) -> np.ndarray:
+    """Weighted reciprocal rank fusion of dense passage, best-sentence and BM25 rankings.
+
+    `score_weights` adds, per ranking, that weight times its `standardised` scores, computed over the items the
+    ranking places (every item up to `depth` of them, else its shortlist; BM25: the matched ones): ranks decide,
+    and how clearly a ranking's top stands out settles what ranks alone leave close. The term is never
+    negative, so an item no ranking places (fused 0) never overtakes one that is placed.
+    """
     w_passage, w_sentence, w_lexical = weights
     matched = None if dense.passage_listed is None else np.flatnonzero(lexical > 0)
-    return (w_passage * rrf(dense.passage_similarity, rrf_k, depth=depth, among=dense.passage_listed)
-            + w_sentence * rrf(dense.best_sentence, rrf_k, depth=depth, among=dense.best_listed)
-            + w_lexical * rrf(lexical, rrf_k, zero_is_unranked=True, depth=depth, among=matched))
+    rankings = ((dense.passage_similarity, ranked_ids(dense.passage_similarity, depth=depth,
+                                                       among=dense.passage_listed)),
+                (dense.best_sentence, ranked_ids(dense.best_sentence, depth=depth, among=dense.best_listed)),
+                (lexical, ranked_ids(lexical, zero_is_unranked=True, depth=depth, among=matched)))
+    size = len(lexical)
+    fused = sum(w * _reciprocal(ranked, size, rrf_k) for w, (_, ranked) in zip((w_passage, w_sentence, w_lexical),
+                                                                               rankings))
+    for w, (scores, ranked) in zip(score_weights or (), rankings):
+        if w:
+            fused[ranked] += w * standardised(scores, ranked)  # only ranked items: no pass over a million
+    return fused
 
 
 def hybrid_scores(passage_index: faiss.Index, sentence_index: faiss.Index, sentence_owner: np.ndarray,
                   lexical: np.ndarray, vector: np.ndarray, weights: tuple[float, float, float], rrf_k: float,
-                  depth: int = CANDIDATES) -> tuple[np.ndarray, np.ndarray]:
+                  depth: int = CANDIDATES, score_weights: tuple[float, float, float] | None = None
+                  ) -> tuple[np.ndarray, np.ndarray]:
     """(fused passage scores, sentence similarities): dense_rankings then fuse.
 
     Up to `depth` passages and sentences this is the exact full computation. Above, the vector indexes are
@@ -93,7 +127,7 @@ def hybrid_scores(passage_index: faiss.Index, sentence_index: faiss.Index, sente
     passages whose sentences are all outside it get no best-sentence weight.
     """
     dense = dense_rankings(passage_index, sentence_index, sentence_owner, vector, depth)
-    return fuse(dense, lexical, weights, rrf_k, depth), dense.sentence_similarity
+    return fuse(dense, lexical, weights, rrf_k, depth, score_weights), dense.sentence_similarity
 
 
 def _similarities(index: faiss.Index, vector: np.ndarray, depth: int) -> tuple[np.ndarray, np.ndarray]:

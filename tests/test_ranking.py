@@ -72,3 +72,60 @@ def test_shortlists_find_the_same_best_passages_as_the_full_computation():
     limited, sentence_sim = ranking.hybrid_scores(*args, depth=200)
     np.testing.assert_array_equal(ranking.top_ids(limited, 10), ranking.top_ids(full, 10))
     assert np.count_nonzero(sentence_sim > -1) == 200
+
+
+def _positive_z(scores, ranked):
+    out = np.zeros(len(scores))
+    values = scores[ranked].astype(np.float64)
+    out[ranked] = np.maximum((values - values.mean()) / values.std(), 0.0)
+    return out
+
+
+def test_score_term_adds_standardised_scores_over_the_ranked_items(assistant):
+    """With every item in reach, the score term is each ranking's positive z-score over the items it ranks
+    (all passages for the dense rankings, the matched ones for BM25), times its weight."""
+    r = assistant.retriever
+    passages, sentences = r.index.passage_vectors, r.index.sentence_vectors
+    owner = r._sentence_owner
+    score_weights = (0.15, 0.06, 0.09)
+    for question in ("外泌体是怎么提取分离的?", "Did the FDA approve any exosome product?"):
+        vector = r.embedder.embed_queries([question])
+        lexical = r.lexical.scores(question)
+        dense = ranking.dense_rankings(passages, sentences, owner, vector)
+        plain = ranking.fuse(dense, lexical, (1.0, 1.0, 1.5), 3.0)
+        with_scores = ranking.fuse(dense, lexical, (1.0, 1.0, 1.5), 3.0, score_weights=score_weights)
+        everything = np.arange(len(lexical))
+        expected = (plain + 0.15 * _positive_z(dense.passage_similarity, everything)
+                    + 0.06 * _positive_z(dense.best_sentence, everything)
+                    + 0.09 * _positive_z(lexical, np.flatnonzero(lexical > 0)))
+        np.testing.assert_allclose(with_scores, expected, rtol=1e-5, atol=1e-6)
+        assert np.all(with_scores >= plain)  # the term only adds: an unranked item never overtakes a ranked one
+
+
+def test_standardised_is_the_positive_z_score_of_the_ranked_items():
+    scores = np.array([4.0, 9.0, 1.0, 0.0, 5.0], np.float32)
+    ranked = np.array([4, 0, 2])  # 9.0 is not ranked, so it does not enter the mean (3.33) or the spread
+    out = ranking.standardised(scores, ranked)
+    np.testing.assert_allclose(out, _positive_z(scores, ranked)[ranked], rtol=1e-6)
+    assert out[0] > out[1] > 0.0 and out[2] == 0.0  # 1.0 is below the mean
+    assert not ranking.standardised(np.ones(5, np.float32), np.arange(5)).any()
+    assert not ranking.standardised(scores, np.array([4])).any()
+
+
+def test_score_term_keeps_shortlists_on_the_full_computation_best_passages():
+    rng = np.random.default_rng(3)
+    sentences = rng.standard_normal((6_000, 32)).astype(np.float32)
+    sentences /= np.linalg.norm(sentences, axis=1, keepdims=True)
+    owner = np.repeat(np.arange(2_000), 3)
+    passages = sentences.reshape(2_000, 3, 32).mean(axis=1)
+    passages /= np.linalg.norm(passages, axis=1, keepdims=True)
+    p_index, s_index = faiss.IndexFlatIP(32), faiss.IndexFlatIP(32)
+    p_index.add(passages)
+    s_index.add(sentences)
+    lexical = np.where(rng.random(2_000) < 0.05, rng.random(2_000) * 10, 0).astype(np.float32)
+    query = passages[:1] + 0.05 * rng.standard_normal((1, 32)).astype(np.float32)
+    args = (p_index, s_index, owner, lexical, query, (1.0, 1.0, 1.5), 3.0)
+    full, _ = ranking.hybrid_scores(*args, depth=10_000, score_weights=(0.15, 0.06, 0.09))
+    limited, _ = ranking.hybrid_scores(*args, depth=200, score_weights=(0.15, 0.06, 0.09))
+    assert ranking.top_ids(limited, 1)[0] == ranking.top_ids(full, 1)[0] == 0
+    assert len(set(ranking.top_ids(limited, 10)) & set(ranking.top_ids(full, 10))) >= 8
