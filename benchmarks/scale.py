@@ -18,6 +18,7 @@ import faiss
 import numpy as np
 
 from assistant import ranking, vector_index
+from assistant import retriever as shipped
 from assistant.lexical import tokenize
 
 from . import synthetic
@@ -98,7 +99,7 @@ def lexical_study(sentences: list[str], count: int, query_texts: list[str], repe
     """BM25 figures, and the index itself (for the hybrid measurement)."""
     documents = synthetic.token_lists(sentences, count)
     t0 = time.perf_counter()
-    bm25 = bm25s.BM25(k1=1.2, b=0.75)
+    bm25 = bm25s.BM25(k1=shipped.LEXICAL_K1, b=shipped.LEXICAL_B)
     bm25.index(documents, show_progress=False)
     build_s = time.perf_counter() - t0
     del documents
@@ -120,13 +121,15 @@ def hybrid_study(index: faiss.Index, bm25, queries: np.ndarray, query_texts: lis
     The same vectors stand in for passages and sentences (each sentence its own passage)."""
     vocab = set(bm25.vocab_dict)
     owner = np.arange(index.ntotal)
+    weights = (shipped.WEIGHT_DENSE_PASSAGE, shipped.WEIGHT_DENSE_SENTENCE, shipped.WEIGHT_LEXICAL)  # as the retriever
     samples = []
     for _ in range(repeats):
         for row, text in enumerate(query_texts):
             t0 = time.perf_counter()
             tokens = [t for t in tokenize(text) if t in vocab]
             lexical = np.asarray(bm25.get_scores(tokens), np.float32) if tokens else np.zeros(index.ntotal, np.float32)
-            fused, _ = ranking.hybrid_scores(index, index, owner, lexical, queries[row:row + 1], (1.0, 1.0, 1.5), 3.0)
+            fused, _ = ranking.hybrid_scores(index, index, owner, lexical, queries[row:row + 1], weights, shipped.RRF_K,
+                                             score_weights=shipped.SCORE_WEIGHTS)
             ranking.top_ids(fused, 5)
             samples.append((time.perf_counter() - t0) * 1e3)
     return {"index": vector_index.kind_of(index), "candidates": ranking.CANDIDATES, "query_ms": summary(samples)}
