@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from assistant import Assistant  # noqa: E402
 from assistant.metrics import is_relevant, load_jsonl  # noqa: E402
-from pubmedqa import fusion_variants  # noqa: E402
+from pubmedqa import fusion_ablations, fusion_variants  # noqa: E402
 
 QA = ROOT / "eval" / "article_qa_dev.jsonl"
 
@@ -64,7 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     results = {"BM25 only": figures(first_ranks(bm25, relevant)),
                "dense only (passages)": figures(first_ranks(dense, relevant)),
                "dense only (best sentence)": figures(first_ranks(sentence, relevant)),
-               "exoqa hybrid (retriever.score)": figures(first_ranks(hybrid, relevant))}
+               "exoqa hybrid (retriever.score)": figures(first_ranks(hybrid, relevant)),
+               **{f"exoqa hybrid, {name}": figures(first_ranks(scores, relevant)) for name, scores in
+                  fusion_ablations(retriever, vectors, [retriever.query_text(i["question"]) for i in items]).items()}}
     variants = {name: figures(first_ranks(rule(), relevant))
                 for name, rule in fusion_variants(dense, sentence, bm25).items()}
     print(f"article dev set: {len(items)} questions, {len(index.passages)} passages\n")

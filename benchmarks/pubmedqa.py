@@ -28,10 +28,14 @@ from tqdm import tqdm
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from assistant.context import source_headers  # noqa: E402
 from assistant.corpus import Corpus  # noqa: E402
 from assistant.embeddings import DEFAULT_MODEL, load_embedder  # noqa: E402
 from assistant.errors import ExoqaError  # noqa: E402
 from assistant.index_store import check_manifest, read_manifest  # noqa: E402
+from assistant import ranking  # noqa: E402
+from assistant import retriever as shipped  # noqa: E402
+from assistant.lexical import LexicalIndex  # noqa: E402
 from assistant.retriever import Retriever, expected_manifest  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "benchmarks" / "pubmedqa" / "ori_pqal.json"
@@ -121,6 +125,28 @@ def fusion_variants(dense: np.ndarray, sentence: np.ndarray, bm25: np.ndarray) -
     return variants
 
 
+def fusion_ablations(retriever: Retriever, vectors: np.ndarray, query_texts: list[str]) -> dict[str, np.ndarray]:
+    """Passage scores of exoqa's fusion with one part at a time taken back (query vectors given, one per row).
+
+    "before" is the fusion up to commit 9ab90ca: ranks only, BM25 k1 1.2 / b 0.75."""
+    stored = retriever.index
+    headers = source_headers(retriever.corpus)
+    old_bm25 = LexicalIndex([shipped._with_header(p, headers, shipped.LEXICAL_HEADER) for p in stored.passages],
+                            k1=1.2, b=0.75)
+    weights = (shipped.WEIGHT_DENSE_PASSAGE, shipped.WEIGHT_DENSE_SENTENCE, shipped.WEIGHT_LEXICAL)
+    rules = {"ranks only (no score term)": (False, None), "BM25 k1 1.2 / b 0.75 (before)": (True, old_bm25),
+             "before: ranks only, BM25 k1 1.2 / b 0.75": (False, old_bm25)}
+    out = {name: np.zeros((len(query_texts), len(stored.passages)), np.float32) for name in rules}
+    for q, text in enumerate(query_texts):
+        dense = ranking.dense_rankings(stored.passage_vectors, stored.sentence_vectors, retriever._sentence_owner,
+                                       vectors[q:q + 1])
+        for name, (score_term, bm25) in rules.items():
+            lexical = (bm25 or retriever.lexical).scores(text)
+            out[name][q] = ranking.fuse(dense, lexical, weights, shipped.RRF_K,
+                                        score_weights=shipped.SCORE_WEIGHTS if score_term else None)
+    return out
+
+
 def _index_is_current(corpus: Corpus, embedder, index_dir: Path) -> bool:
     try:
         check_manifest(read_manifest(index_dir), expected_manifest(corpus, embedder))
@@ -171,6 +197,8 @@ def run(data: Path, cache: Path, limit: int | None, model: str, variants: bool) 
     docs_sentence = doc_max(expanded_q @ sentence_matrix.T, sentence_doc, n_docs)
     docs_bm25 = doc_max(bm25, owner, n_docs)
     docs_hybrid = doc_max(hybrid, owner, n_docs)
+    ablations = {f"exoqa hybrid, {name}": doc_max(scores, owner, n_docs) for name, scores in
+                 fusion_ablations(retriever, expanded_q, [retriever.query_text(q) for q in questions]).items()}
     ms = {name: float(np.median(values)) for name, values in stage_ms.items()}
     main = {
         "BM25 only (exoqa LexicalIndex)": (docs_bm25, ms.get("lexical_ms")),
@@ -178,6 +206,7 @@ def run(data: Path, cache: Path, limit: int | None, model: str, variants: bool) 
         "dense only: e5 passages, raw question": (docs_dense_raw, None),
         "dense only: e5 best sentence": (docs_sentence, None),
         "exoqa hybrid (retriever.score)": (docs_hybrid, sum(ms.values())),
+        **{name: (scores, None) for name, scores in ablations.items()},
     }
     report = {
         "data": data.name, "questions": n_q, "documents": n_docs, "passages": len(stored.passages),
