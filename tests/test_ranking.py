@@ -55,7 +55,8 @@ def test_hybrid_scores_are_the_full_computation_on_the_shipped_index(assistant):
         np.testing.assert_allclose(fused, expected, rtol=1e-5)
 
 
-def test_shortlists_find_the_same_best_passages_as_the_full_computation():
+def _synthetic_hybrid_args() -> tuple:
+    """hybrid_scores arguments over 2,000 random passages of 3 sentences each; the query sits near passage 0."""
     rng = np.random.default_rng(3)
     sentences = rng.standard_normal((6_000, 32)).astype(np.float32)
     sentences /= np.linalg.norm(sentences, axis=1, keepdims=True)
@@ -67,7 +68,11 @@ def test_shortlists_find_the_same_best_passages_as_the_full_computation():
     s_index.add(sentences)
     lexical = np.where(rng.random(2_000) < 0.05, rng.random(2_000) * 10, 0).astype(np.float32)
     query = passages[:1] + 0.05 * rng.standard_normal((1, 32)).astype(np.float32)
-    args = (p_index, s_index, owner, lexical, query, (1.0, 1.0, 1.5), 3.0)
+    return p_index, s_index, owner, lexical, query, (1.0, 1.0, 1.5), 3.0
+
+
+def test_shortlists_find_the_same_best_passages_as_the_full_computation():
+    args = _synthetic_hybrid_args()
     full, _ = ranking.hybrid_scores(*args, depth=10_000)
     limited, sentence_sim = ranking.hybrid_scores(*args, depth=200)
     np.testing.assert_array_equal(ranking.top_ids(limited, 10), ranking.top_ids(full, 10))
@@ -113,18 +118,7 @@ def test_standardised_is_the_positive_z_score_of_the_ranked_items():
 
 
 def test_score_term_keeps_shortlists_on_the_full_computation_best_passages():
-    rng = np.random.default_rng(3)
-    sentences = rng.standard_normal((6_000, 32)).astype(np.float32)
-    sentences /= np.linalg.norm(sentences, axis=1, keepdims=True)
-    owner = np.repeat(np.arange(2_000), 3)
-    passages = sentences.reshape(2_000, 3, 32).mean(axis=1)
-    passages /= np.linalg.norm(passages, axis=1, keepdims=True)
-    p_index, s_index = faiss.IndexFlatIP(32), faiss.IndexFlatIP(32)
-    p_index.add(passages)
-    s_index.add(sentences)
-    lexical = np.where(rng.random(2_000) < 0.05, rng.random(2_000) * 10, 0).astype(np.float32)
-    query = passages[:1] + 0.05 * rng.standard_normal((1, 32)).astype(np.float32)
-    args = (p_index, s_index, owner, lexical, query, (1.0, 1.0, 1.5), 3.0)
+    args = _synthetic_hybrid_args()
     full, _ = ranking.hybrid_scores(*args, depth=10_000, score_weights=(0.15, 0.06, 0.09))
     limited, _ = ranking.hybrid_scores(*args, depth=200, score_weights=(0.15, 0.06, 0.09))
     assert ranking.top_ids(limited, 1)[0] == ranking.top_ids(full, 1)[0] == 0
