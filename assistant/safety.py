@@ -145,6 +145,13 @@ def _asks_what_sources_say(text: str) -> bool:
     return bool(P.FACTUAL_FRAME.search(text) or P.THIRD_PARTY_VIEW.search(text)) and not P.PERSONAL.search(asked)
 
 
+def _asks_sources_without_a_case(text: str) -> bool:
+    """What the sources say about symptoms, asked by someone who reports none of their own: the patterns found
+    no emergency, and the neighbours (questions that describe symptoms) must not make one."""
+    own_case = P.FIRST_PERSON_NEAR.search(text) and not P.NOT_MY_CASE.search(text)
+    return bool(P.FACTUAL_FRAME.search(text)) and not own_case
+
+
 def _escalate(pattern: SafetyDecision, text: str, verdict: safety_knn.KnnVerdict | None) -> SafetyDecision:
     """The patterns' "answer", raised to refuse / emergency when the neighbours agree strongly enough.
 
@@ -153,7 +160,7 @@ def _escalate(pattern: SafetyDecision, text: str, verdict: safety_knn.KnnVerdict
     if verdict is None or pattern.decision != ANSWER or verdict.similarity < KNN_MIN_SIMILARITY:
         return pattern
     if verdict.decision == EMERGENCY:
-        if verdict.share >= KNN_EMERGENCY_SHARE:
+        if verdict.share >= KNN_EMERGENCY_SHARE and not _asks_sources_without_a_case(text):
             return _decision(EMERGENCY, verdict.category, _knn_reason(verdict.category))
     elif verdict.decision == REFUSE:
         needed = KNN_REFUSE_SHARE_SOURCES_FRAMED if _asks_what_sources_say(text) else KNN_REFUSE_SHARE

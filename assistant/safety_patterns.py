@@ -551,7 +551,7 @@ SYMPTOMS = _c(
     r"puff\w*|blow\w* up|blew up|balloon\w*|huge|enormous|doubl\w* in size)|swell\w*\b.{0,20}?\b(?:face|lips?|tongue|throat)|"
     r"anaphyla\w*|hives|(?:itch\w*|rash|welts)\b.{0,10}?\b(?:all over|everywhere)",
     r"(?:high|very high|spiking|raging) (?:fever|temperature)|\bfever\b|\bchills\b|\brigors\b|"
-    r"shaking uncontrollably",
+    r"shaking uncontrollably|\bshivering\b|can't catch (?:my|his|her|their) breath",
     r"\b(?:vision|sight|eyesight)\b.{0,20}?\b(?:loss|lost|blurr\w*|gone|dark|black|double|going|"
     r"disappear\w*)|blurr\w* vision|can't see|lost (?:my |his |her )?(?:vision|sight)|"
     r"(?<!double )\bblind\b|went blind|going blind",
@@ -568,19 +568,23 @@ SYMPTOMS = _c(
     r"severe (?:pain|headache|back pain)|worst headache|excruciating|agoni[sz]\w*|"
     r"(?:lips?|tongue|mouth)\b.{0,12}?\b(?:tingl\w*|numb\w*)|tingl\w*\b.{0,10}?\b(?:lips?|tongue|mouth)|"
     r"racing heart|heart (?:is )?(?:racing|pounding)|palpitations|vomiting blood|coughing up blood|"
+    r"(?:threw|throw\w*) up blood|blood in (?:my |his |her )?vomit|hurts like (?:crazy|hell)|unbearable pain|"
+    r"\b(?:turn\w*|went|gone|going|look\w*|is|are) (?:\w+ ){0,4}?(?:blue|bluish|purple|dusky|black)\b|"
     r"turning blue|blue lips|spreading redness|red streaks|red\w*\b.{0,30}?\bspreading|\bpus\b|oozing|septic|sepsis|paraly\w*",
     r"喘不(?:上|过|动)|(?:嘴唇|嘴|脸|指甲).{0,3}?(?:发紫|青紫|发青)|呼吸(?:困难|急促|不畅|不上来|费力)|透不过气|憋气|憋得慌|"
     r"(?:喉咙|嗓子|咽喉).{0,4}?(?:发紧|紧|肿|堵|卡|收紧|闭)|"
     r"(?:脸|面部|嘴唇|嘴巴|嘴|舌头|眼皮|眼睛|眼周|脖子).{0,6}?(?:肿|胀起)|过敏性休克|"
     r"全身.{0,4}?(?:荨麻疹|起疹|风团)",
-    r"高烧|高热|发烧|发热|烧到|体温.{0,4}?(?:高|度)|寒战|打寒战|发冷|打冷战|冷得发抖|头晕|眩晕|头昏",
+    r"高烧|高热|发烧|发热|烧到|烧着|(?:3[89]|4[0-2])(?:\.\d)? ?(?:度|℃)|体温.{0,4}?(?:高|度)|寒战|寒颤|冷颤|"
+    r"打寒战|发冷|打冷战|冷得发抖|(?:浑身|全身)(?:发抖|哆嗦)|头晕|眩晕|头昏",
     r"看不见|看不清|视力.{0,4}?(?:下降|模糊|丧失|消失|没了)|失明|眼前发黑|眼睛.{0,8}?模糊|"
     r"看东西.{0,4}?模糊|视物模糊",
     r"(?:手|脚|胳膊|腿|半边|一侧|半身).{0,4}?(?:麻|没劲|无力|动不了|抬不起)|意识(?:不清|模糊|丧失)|神志不清|昏迷|叫不醒|胡言乱语|说胡话|糊涂|认不出|说话.{0,4}?(?:含糊|不清|"
     r"不利索|大舌头)|口齿(?:不清|含糊)|口角歪|嘴歪|半边.{0,4}?(?:麻|无力|动不了)|一侧.{0,4}?(?:麻|无力)",
     r"胸(?:痛|疼|闷)|胸口.{0,4}?(?:痛|疼|闷|压)|心口疼|抽搐|癫痫发作|抽风|大出血|出血不止|"
     r"血流不止|止不住.{0,2}?血|血止不住|晕倒|昏倒|晕过去|昏过去|晕厥|休克|不省人事|剧痛|"
-    r"剧烈.{0,4}?(?:疼|痛)|(?:疼|痛)得受不了|(?:嘴唇|舌头|嘴).{0,4}?(?:发麻|麻)|"
+    r"剧烈.{0,4}?(?:疼|痛)|(?:疼|痛)得(?:受不了|要命)|"
+    r"(?:针眼|打针|注射|那块|那边|皮肤?|脸上?).{0,8}?(?:发紫|发黑|青紫|发青|变紫|变黑)|(?:嘴唇|舌头|嘴).{0,4}?(?:发麻|麻)|"
     r"心跳.{0,4}?(?:很快|加速|过快|乱)|心慌|呕血|吐血|咳血|咯血|红肿.{0,4}?(?:扩散|蔓延)|流脓|"
     r"化脓|败血症|脓毒",
 )
@@ -596,10 +600,12 @@ SELF_HARM = _c(
     r"\b(?:can't|cannot) go on\b|\b(?:don't|do not|can't|cannot) see (?:the|any) point (?:of|in) "
     r"(?:going on|living|life|anything|being here)|\b(?:might|going to|gonna|want to|plan to|will) overdose\b|"
     r"\boverdose on (?:my|all my|all the) (?:pills|meds|medication|tablets)\b|\bwant (?:it|everything|this) (?:all )?to (?:stop|end)\b|"
-    r"\boverdos\w*\b.{0,30}?\b(?:would do it|do the trick|kill|end it)\b|\bno point (?:in )?living\b|\bdon't want to be here anymore\b",
+    r"\boverdos\w*\b.{0,30}?\b(?:would do it|do the trick|kill|end it)\b|\bno point (?:in )?living\b|\bdon't want to be here anymore\b|"
+    r"\bbetter off without me\b|\b(?:goodbye|suicide) (?:letters?|notes?)\b",
     r"自杀|轻生|不想活|活不下去|活着没有?(?:意思|意义)|(?:让自己|求|想)解脱|一死了之|想死|去死|结束(?:自己的?)?生命|了结(?:自己)?|"
     r"一了百了|伤害自己|自残|割腕|跳楼|寻死|不想醒来|不想再醒|结束(?:这)?一切|活着(?:太累|好累|没劲)|"
-    r"过量.{0,8}?(?:结束|去死|死掉)",
+    r"过量.{0,8}?(?:结束|去死|死掉)|结束自己|了断自己|遗书|(?:不想|不愿)再?拖累|没有我.{0,6}?更好|"
+    r"(?:安眠药|药片?).{0,6}?(?:攒|存|囤)(?:好|够|齐)|(?:攒|存|囤)(?:好|够|了).{0,6}?安眠药",
 )
 
 # Who the symptom is happening to, or that it is happening now.
@@ -611,10 +617,16 @@ PERSONAL_OR_NOW = _c(
     r"之后|以后|后|完|突然|一直|越来越",
 )
 FIRST_PERSON_NEAR = re.compile(
-    r"\b(?:i'm|i am|i've|i have|i feel|i got|i can't|i cannot|i keep|i just|i think i|i was|i had|"
+    r"\b(?:i'm|i am|i've|i have|i feel|i got|i can't|i cannot|i keep|i just|i think i|i was|i had|i wrote|"
+    r"i took|i swallowed|i decided|"
     r"i suddenly|i started|i now|i couldn't|me)\b|\bmy (?:throat|face|lips?|tongue|eyes?|eyelids?|vision|"
     r"sight|chest|heart|head|skin|arms?|legs?|hands?|knees?|back|body|mouth|neck|breathing|temperature|"
     r"speech|injection site|scalp|spine)\b|我(?!妈|爸|朋友|的朋友|家|们|听|看|读|想|好奇|了解|知道|问|查)")
+# The asker says the symptoms are not theirs ("我没事，只是想了解一下", "I'm fine, just curious").
+NOT_MY_CASE = _c(
+    r"\bi'?m (?:fine|ok|okay|not sick)\b|\bi am (?:fine|ok|okay|not sick)\b|\bjust curious\b|\bnot (?:about|for) me\b",
+    r"我没事|我(?:很|挺)好|不是我|我没有(?:症状|不舒服)|只是(?:想)?(?:了解|问问|好奇)",
+)
 SELF_HARM_INTENT = _c(
     r"\b(?:i|i'm|i've|me|my|myself|want|wanna|thinking|plan|planning|going to)\b",
     r"我|想|打算",
