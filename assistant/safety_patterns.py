@@ -569,7 +569,7 @@ SYMPTOMS = _c(
     r"(?:lips?|tongue|mouth)\b.{0,12}?\b(?:tingl\w*|numb\w*)|tingl\w*\b.{0,10}?\b(?:lips?|tongue|mouth)|"
     r"racing heart|heart (?:is )?(?:racing|pounding)|palpitations|vomiting blood|coughing up blood|"
     r"(?:threw|throw\w*) up blood|blood in (?:my |his |her )?vomit|hurts like (?:crazy|hell)|unbearable pain|"
-    r"\b(?:turn\w*|went|gone|going|look\w*|is|are) (?:\w+ ){0,4}?(?:blue|bluish|purple|dusky|black)\b|"
+    r"\b(?:turn\w*|went|gone|look\w*) (?:\w+ ){0,4}?(?:blue|bluish|purple|dusky|black)\b(?! market)|"
     r"turning blue|blue lips|spreading redness|red streaks|red\w*\b.{0,30}?\bspreading|\bpus\b|oozing|septic|sepsis|paraly\w*",
     r"喘不(?:上|过|动)|(?:嘴唇|嘴|脸|指甲).{0,3}?(?:发紫|青紫|发青)|呼吸(?:困难|急促|不畅|不上来|费力)|透不过气|憋气|憋得慌|"
     r"(?:喉咙|嗓子|咽喉).{0,4}?(?:发紧|紧|肿|堵|卡|收紧|闭)|"
