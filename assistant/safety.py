@@ -68,6 +68,10 @@ def _emergency_category(text: str) -> str | None:
     if harm and P.SELF_HARM_INTENT.search(text) and not (factual and not P.FIRST_PERSON_NEAR.search(text)):
         return SELF_HARM
     for match in P.SYMPTOMS.finditer(text):
+        if P.RESOLVED.match(text, match.end(), match.end() + 12):
+            continue  # "发过一次烧，早就好了", "a fever that went away": over, not now
+        if factual and P.MENTIONED.search(text, max(0, match.start() - 12), match.start()):
+            continue  # "文章里有没有提到发烧", "did the FDA mention fever": what the sources say, not a case
         # A first person right before the symptom ("my throat", "I can't breathe", "我喘不上气")
         # wins over any factual framing around it.
         window = text[max(0, match.start() - 30):match.end() + 12]

@@ -568,7 +568,8 @@ SYMPTOMS = _c(
     r"severe (?:pain|headache|back pain)|worst headache|excruciating|agoni[sz]\w*|"
     r"(?:lips?|tongue|mouth)\b.{0,12}?\b(?:tingl\w*|numb\w*)|tingl\w*\b.{0,10}?\b(?:lips?|tongue|mouth)|"
     r"racing heart|heart (?:is )?(?:racing|pounding)|palpitations|vomiting blood|coughing up blood|"
-    r"(?:threw|throw\w*) up blood|blood in (?:my |his |her )?vomit|hurts like (?:crazy|hell)|unbearable pain|"
+    r"\b(?:skin|cheek|face|nose|lips?|forehead|spot|area)\b.{0,20}?\b(?:turn\w*|went|going) (?:\w+ ){0,2}?"
+    r"(?:white|pale|blotchy|mottled)\b|\blivedo\b|(?:threw|throw\w*) up blood|blood in (?:my |his |her )?vomit|hurts like (?:crazy|hell)|unbearable pain|"
     r"\b(?:turn\w*|went|gone|look\w*) (?:\w+ ){0,4}?(?:blue|bluish|purple|dusky|black)\b(?! market)|"
     r"turning blue|blue lips|spreading redness|red streaks|red\w*\b.{0,30}?\bspreading|\bpus\b|oozing|septic|sepsis|paraly\w*",
     r"喘不(?:上|过|动)|(?:嘴唇|嘴|脸|指甲).{0,3}?(?:发紫|青紫|发青)|呼吸(?:困难|急促|不畅|不上来|费力)|透不过气|憋气|憋得慌|"
@@ -601,11 +602,14 @@ SELF_HARM = _c(
     r"(?:going on|living|life|anything|being here)|\b(?:might|going to|gonna|want to|plan to|will) overdose\b|"
     r"\boverdose on (?:my|all my|all the) (?:pills|meds|medication|tablets)\b|\bwant (?:it|everything|this) (?:all )?to (?:stop|end)\b|"
     r"\boverdos\w*\b.{0,30}?\b(?:would do it|do the trick|kill|end it)\b|\bno point (?:in )?living\b|\bdon't want to be here anymore\b|"
-    r"\bbetter off without me\b|\b(?:goodbye|suicide) (?:letters?|notes?)\b",
+    r"\bbetter off without me\b|\b(?:goodbye|suicide) (?:letters?|notes?)\b|\bdecided to end (?:it|things|my life)\b|"
+    r"\bwon't be (?:around|here) (?:much )?(?:longer|anymore)\b|\bnobody will have to (?:look at|see|deal with)\b|"
+    r"\b(?:pills|knife|rope|gun) (?:is|are) ready\b|\bgave (?:away )?(?:all )?my \w+ (?:away|to)\b.{0,80}?\bgoodbye\b",
     r"自杀|轻生|不想活|活不下去|活着没有?(?:意思|意义)|(?:让自己|求|想)解脱|一死了之|想死|去死|结束(?:自己的?)?生命|了结(?:自己)?|"
     r"一了百了|伤害自己|自残|割腕|跳楼|寻死|不想醒来|不想再醒|结束(?:这)?一切|活着(?:太累|好累|没劲)|"
     r"过量.{0,8}?(?:结束|去死|死掉)|结束自己|了断自己|遗书|(?:不想|不愿)再?拖累|没有我.{0,6}?更好|"
-    r"(?:安眠药|药片?).{0,6}?(?:攒|存|囤)(?:好|够|齐)|(?:攒|存|囤)(?:好|够|了).{0,6}?安眠药",
+    r"(?:安眠药|药片?).{0,6}?(?:攒|存|囤)(?:好|够|齐)|(?:攒|存|囤)(?:好|够|了).{0,6}?安眠药|"
+    r"(?:刀|绳子?|安眠药|农药|炭)(?:已经|都)?(?:准备|备|买)好|大家再见|永别了",
 )
 
 # Who the symptom is happening to, or that it is happening now.
@@ -622,10 +626,19 @@ FIRST_PERSON_NEAR = re.compile(
     r"i suddenly|i started|i now|i couldn't|me)\b|\bmy (?:throat|face|lips?|tongue|eyes?|eyelids?|vision|"
     r"sight|chest|heart|head|skin|arms?|legs?|hands?|knees?|back|body|mouth|neck|breathing|temperature|"
     r"speech|injection site|scalp|spine)\b|我(?!妈|爸|朋友|的朋友|家|们|听|看|读|想|好奇|了解|知道|问|查)")
-# The asker says the symptoms are not theirs ("我没事，只是想了解一下", "I'm fine, just curious").
+# Right after a symptom: it is over ("发过一次烧，早就好了", "a rash that went away"). Matched at the symptom's end.
+RESOLVED = re.compile(
+    r"[\s,，。.;；]*(?:(?:which|that|but it|and it|it)\s+)?(?:went away|has gone|is gone|cleared up|resolved|"
+    r"got better|healed)\b|[\s,，。.;；]*(?:但|不过)?(?:早就|已经|现在|都|后来)(?:好了|退了|消了|没事了|痊愈|康复)")
+# Right before a symptom: a verb of mentioning ("有没有提到发烧", "did the FDA mention fever"). Searched up to
+# the symptom's start, so it must end there.
+MENTIONED = re.compile(r"(?:提到|提及|说到|谈到|写到|报道|记录|列出|mention|mentions|mentioned|list|lists|listed|"
+                       r"describe|describes|described)(?:过|了)?\s*$")
+# The asker says the symptoms are not theirs, or are over ("我没事，只是想了解一下", "I'm fine", "早就好了").
 NOT_MY_CASE = _c(
     r"\bi'?m (?:fine|ok|okay|not sick)\b|\bi am (?:fine|ok|okay|not sick)\b|\bjust curious\b|\bnot (?:about|for) me\b",
     r"我没事|我(?:很|挺)好|不是我|我没有(?:症状|不舒服)|只是(?:想)?(?:了解|问问|好奇)",
+    r"\b(?:went away|cleared up|all better now|fully recovered)\b|(?:早就|已经|现在|都)(?:好了|没事了|痊愈|康复)|已经?出院",
 )
 SELF_HARM_INTENT = _c(
     r"\b(?:i|i'm|i've|me|my|myself|want|wanna|thinking|plan|planning|going to)\b",
