@@ -224,7 +224,6 @@ CASE_REPORT_FRAME = _c(
     r"会不会|会导致|导致|引起|风险|听说|是真的吗|可能|常见",
 )
 
-# ---- Openers that only ask for information ("I'd like to know", "请问"); removed before the personal checks. ----
 # A named third party's view ("what is his view on exosome clinics?"): a question about what someone in the
 # sources thinks. Only raises the bar for the kNN layer to refuse (safety._asks_what_sources_say).
 THIRD_PARTY_VIEW = _c(
@@ -232,6 +231,7 @@ THIRD_PARTY_VIEW = _c(
     r"(?<![我你您])(?:他|她|他们|她们)的(?:观点|看法|立场|意见|态度)",
 )
 
+# ---- Openers that only ask for information ("I'd like to know", "请问"); removed before the personal checks. ----
 NEUTRAL_ASK = _c(
     r"\bi(?: would|'d)? (?:want|like|wish|love) to (?:know|understand|learn|ask|find out|read)\b|"
     r"\bi(?:'m| am) (?:curious|wondering|interested)\b|\bi wonder\b|\b(?:can|could|would) you "
@@ -569,7 +569,8 @@ SYMPTOMS = _c(
     r"(?:lips?|tongue|mouth)\b.{0,12}?\b(?:tingl\w*|numb\w*)|tingl\w*\b.{0,10}?\b(?:lips?|tongue|mouth)|"
     r"racing heart|heart (?:is )?(?:racing|pounding)|palpitations|vomiting blood|coughing up blood|"
     r"\b(?:skin|cheek|face|nose|lips?|forehead|spot|area)\b.{0,20}?\b(?:turn\w*|went|going) (?:\w+ ){0,2}?"
-    r"(?:white|pale|blotchy|mottled)\b|\blivedo\b|(?:threw|throw\w*) up blood|blood in (?:my |his |her )?vomit|hurts like (?:crazy|hell)|unbearable pain|"
+    r"(?:white|pale|blotchy|mottled)\b|\blivedo\b|(?:threw|throw\w*) up blood|blood in (?:my |his |her )?vomit|"
+    r"hurts like (?:crazy|hell)|unbearable pain|"
     r"\b(?:turn\w*|went|gone|look\w*) (?:\w+ ){0,4}?(?:blue|bluish|purple|dusky|black)\b(?! market)|"
     r"turning blue|blue lips|spreading redness|red streaks|red\w*\b.{0,30}?\bspreading|\bpus\b|oozing|septic|sepsis|paraly\w*",
     r"喘不(?:上|过|动)|(?:嘴唇|嘴|脸|指甲).{0,3}?(?:发紫|青紫|发青)|呼吸(?:困难|急促|不畅|不上来|费力)|透不过气|憋气|憋得慌|"
