@@ -20,22 +20,16 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from assistant import Assistant  # noqa: E402
-from assistant.metrics import is_relevant, load_jsonl  # noqa: E402
-from pubmedqa import fusion_ablations, fusion_variants  # noqa: E402
+from assistant.evaluation.metrics import is_relevant, load_jsonl, matrix_figures  # noqa: E402
+from pubmedqa import _expanded, fusion_ablations, fusion_variants  # noqa: E402
 
 QA = ROOT / "eval" / "article_qa_dev.jsonl"
 
 
-def first_ranks(scores: np.ndarray, relevant: np.ndarray) -> np.ndarray:
-    """Per query, the 1-based rank of the best-ranked relevant passage (ties broken by index, as argsort)."""
-    order = np.argsort(-scores, axis=1, kind="stable")
-    hits = np.take_along_axis(relevant, order, axis=1)
-    ranks = np.where(hits.any(axis=1), hits.argmax(axis=1) + 1, scores.shape[1] + 1)
-    return ranks.astype(float)
-
-
-def figures(ranks: np.ndarray) -> dict:
-    return {"R@1": float(np.mean(ranks <= 1)), "R@5": float(np.mean(ranks <= 5)), "MRR": float(np.mean(1 / ranks))}
+def figures(scores: np.ndarray, relevant: np.ndarray) -> dict:
+    """R@1, R@5 and MRR from the shared metrics (assistant.evaluation.metrics, ir-measures)."""
+    f = matrix_figures(scores, relevant, ks=(1, 5))
+    return {"R@1": f["recall@1"], "R@5": f["recall@5"], "MRR": f["mrr"]}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,21 +47,22 @@ def main(argv: list[str] | None = None) -> int:
         owner[sentence_range.start:sentence_range.stop] = p
     passage_matrix = index.passage_vectors.reconstruct_n(0, index.passage_vectors.ntotal)
     sentence_matrix = index.sentence_vectors.reconstruct_n(0, index.sentence_vectors.ntotal)
-    vectors = retriever.embedder.embed_queries([retriever.query_text(i["question"]) for i in items])
+    expanded = [_expanded(retriever, i["question"]) for i in items]
+    vectors = retriever.embedder.embed_queries(expanded)
     dense = vectors @ passage_matrix.T
     sentence_sims = vectors @ sentence_matrix.T
     sentence = np.full_like(dense, -1.0)
     for q in range(len(items)):
         np.maximum.at(sentence[q], owner, sentence_sims[q])
-    bm25 = np.vstack([retriever.lexical.scores(retriever.query_text(i["question"])) for i in items])
-    hybrid = np.vstack([retriever.score(i["question"])[0] for i in items])
-    results = {"BM25 only": figures(first_ranks(bm25, relevant)),
-               "dense only (passages)": figures(first_ranks(dense, relevant)),
-               "dense only (best sentence)": figures(first_ranks(sentence, relevant)),
-               "exoqa hybrid (retriever.score)": figures(first_ranks(hybrid, relevant)),
-               **{f"exoqa hybrid, {name}": figures(first_ranks(scores, relevant)) for name, scores in
-                  fusion_ablations(retriever, vectors, [retriever.query_text(i["question"]) for i in items]).items()}}
-    variants = {name: figures(first_ranks(rule(), relevant))
+    bm25 = np.vstack([retriever.lexical.scores(text) for text in expanded])
+    hybrid = np.vstack([retriever.retrieve(retriever.query(i["question"])).fused for i in items])
+    results = {"BM25 only": figures(bm25, relevant),
+               "dense only (passages)": figures(dense, relevant),
+               "dense only (best sentence)": figures(sentence, relevant),
+               "exoqa hybrid (retriever.retrieve)": figures(hybrid, relevant),
+               **{f"exoqa hybrid, {name}": figures(scores, relevant) for name, scores in
+                  fusion_ablations(retriever, vectors, expanded).items()}}
+    variants = {name: figures(rule(), relevant)
                 for name, rule in fusion_variants(dense, sentence, bm25).items()}
     print(f"article dev set: {len(items)} questions, {len(index.passages)} passages\n")
     print("| method | R@1 | R@5 | MRR |\n|---|---|---|---|")

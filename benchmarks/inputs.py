@@ -18,10 +18,10 @@ def dev_questions() -> list[str]:
 
 def shipped():
     """(corpus, index directory, sentence texts) of the shipped corpus and its prebuilt index."""
-    from assistant.chunking import corpus_sentences
-    from assistant.core import default_corpus_dir, default_index_dir
-    from assistant.corpus import load_corpus
-    from assistant.embeddings import DEFAULT_MODEL
+    from assistant.corpus.chunking import corpus_sentences
+    from assistant.paths import default_corpus_dir, default_index_dir
+    from assistant.corpus.sources import load_corpus
+    from assistant.retrieval.embeddings import DEFAULT_MODEL
 
     corpus = load_corpus(default_corpus_dir())
     return corpus, default_index_dir(DEFAULT_MODEL), [s.text for s in corpus_sentences(corpus)]
@@ -29,8 +29,8 @@ def shipped():
 
 def embed_queries(texts: list[str], embedder=None) -> np.ndarray:
     """Query vectors as the retriever makes them (glossary-expanded, e5 query prefix)."""
-    from assistant.embeddings import load_embedder
-    from assistant.glossary import expand
+    from assistant.retrieval.embeddings import load_embedder
+    from assistant.text.glossary import expand
 
     embedder = embedder or load_embedder()
     return np.vstack([embedder.embed_queries([expand(t)]) for t in texts])

@@ -1,4 +1,4 @@
-"""Loopback load test of `exoqa serve` (1 process) against the multi-worker mode (assistant.serve_workers).
+"""Loopback load test of `exoqa serve` (1 process) against the multi-worker mode (ui.serve_workers).
 
     .venv/bin/python -m benchmarks.load --workers 1 2 --requests 200 --concurrency 4
 
@@ -87,9 +87,9 @@ def wait_until_ready(port: int, process: subprocess.Popen, workers: int, limit_s
 def measure(workers: int, requests: int, concurrency: int) -> dict:
     port = _free_port()
     if workers == 1:
-        command = [sys.executable, "-m", "assistant.cli", "serve", "--port", str(port)]
+        command = [sys.executable, "-m", "ui.cli", "serve", "--port", str(port)]
     else:
-        command = [sys.executable, "-m", "assistant.serve_workers", "--workers", str(workers), "--port", str(port)]
+        command = [sys.executable, "-m", "ui.serve_workers", "--workers", str(workers), "--port", str(port)]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(PROJECT_ROOT)}
     process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)

@@ -28,15 +28,17 @@ from tqdm import tqdm
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.context import source_headers  # noqa: E402
-from assistant.corpus import Corpus  # noqa: E402
-from assistant.embeddings import DEFAULT_MODEL, load_embedder  # noqa: E402
+from assistant.corpus.context import source_headers  # noqa: E402
+from assistant.corpus.sources import Corpus  # noqa: E402
+from assistant.retrieval.embeddings import DEFAULT_MODEL, load_embedder  # noqa: E402
 from assistant.errors import ExoqaError  # noqa: E402
-from assistant.index_store import check_manifest, read_manifest  # noqa: E402
-from assistant import ranking  # noqa: E402
-from assistant import retriever as shipped  # noqa: E402
-from assistant.lexical import LexicalIndex  # noqa: E402
-from assistant.retriever import Retriever, expected_manifest  # noqa: E402
+from assistant.retrieval.index_store import check_manifest, read_manifest  # noqa: E402
+from assistant.retrieval import fusion as ranking  # noqa: E402
+from assistant.evaluation.metrics import matrix_figures  # noqa: E402
+from assistant.query import Query  # noqa: E402
+from assistant.retrieval import retriever as shipped  # noqa: E402
+from assistant.retrieval.lexical import LexicalIndex  # noqa: E402
+from assistant.retrieval.retriever import Retriever, expected_manifest  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "benchmarks" / "pubmedqa" / "ori_pqal.json"
 DEFAULT_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "exoqa" / "pubmedqa"
@@ -64,15 +66,12 @@ def build_corpus(instances: dict[str, dict]) -> Corpus:
                                  for pmid, inst in instances.items())
 
 
-def figures(ranks: np.ndarray) -> dict:
-    return {"R@1": float(np.mean(ranks <= 1)), "R@5": float(np.mean(ranks <= 5)),
-            "R@10": float(np.mean(ranks <= 10)), "MRR": float(np.mean(1.0 / ranks))}
-
-
-def own_rank(doc_scores: np.ndarray, gold: np.ndarray) -> np.ndarray:
-    """1-based rank of each query's own document (ties count against it: strictly-greater + equal others)."""
-    own = doc_scores[np.arange(len(gold)), gold][:, None]
-    return 1 + np.sum(doc_scores > own, axis=1) + (np.sum(doc_scores == own, axis=1) - 1)
+def figures(doc_scores: np.ndarray, gold: np.ndarray) -> dict:
+    """R@1/5/10 and MRR of each query's own document, from the shared metrics (ir-measures)."""
+    relevant = np.zeros(doc_scores.shape, dtype=bool)
+    relevant[np.arange(len(gold)), gold] = True
+    f = matrix_figures(doc_scores, relevant, ks=(1, 5, 10), depth=min(100, doc_scores.shape[1]))
+    return {"R@1": f["recall@1"], "R@5": f["recall@5"], "R@10": f["recall@10"], "MRR": f["mrr"]}
 
 
 def doc_max(passage_scores: np.ndarray, owner: np.ndarray, n_docs: int) -> np.ndarray:
@@ -125,6 +124,11 @@ def fusion_variants(dense: np.ndarray, sentence: np.ndarray, bm25: np.ndarray) -
     return variants
 
 
+def _expanded(retriever: Retriever, question: str) -> str:
+    """What the retriever embeds and matches for a question (its Query's expanded text)."""
+    return Query.build(question, (), retriever.languages).expanded
+
+
 def fusion_ablations(retriever: Retriever, vectors: np.ndarray, query_texts: list[str]) -> dict[str, np.ndarray]:
     """Passage scores of exoqa's fusion with one part at a time taken back (query vectors given, one per row).
 
@@ -133,7 +137,7 @@ def fusion_ablations(retriever: Retriever, vectors: np.ndarray, query_texts: lis
     headers = source_headers(retriever.corpus)
     old_bm25 = LexicalIndex([shipped._with_header(p, headers, shipped.LEXICAL_HEADER) for p in stored.passages],
                             k1=1.2, b=0.75)
-    weights = (shipped.WEIGHT_DENSE_PASSAGE, shipped.WEIGHT_DENSE_SENTENCE, shipped.WEIGHT_LEXICAL)
+    settings = retriever.settings
     rules = {"ranks only (no score term)": (False, None), "BM25 k1 1.2 / b 0.75 (before)": (True, old_bm25),
              "before: ranks only, BM25 k1 1.2 / b 0.75": (False, old_bm25)}
     out = {name: np.zeros((len(query_texts), len(stored.passages)), np.float32) for name in rules}
@@ -142,8 +146,8 @@ def fusion_ablations(retriever: Retriever, vectors: np.ndarray, query_texts: lis
                                        vectors[q:q + 1])
         for name, (score_term, bm25) in rules.items():
             lexical = (bm25 or retriever.lexical).scores(text)
-            out[name][q] = ranking.fuse(dense, lexical, weights, shipped.RRF_K,
-                                        score_weights=shipped.SCORE_WEIGHTS if score_term else None)
+            out[name][q] = ranking.fuse(dense, lexical, settings.fusion_weights, settings.rrf_k,
+                                        score_weights=settings.score_weights if score_term else None)
     return out
 
 
@@ -180,15 +184,16 @@ def run(data: Path, cache: Path, limit: int | None, model: str, variants: bool) 
     bm25 = np.zeros_like(hybrid)
     stage_ms: dict[str, list[float]] = {}
     for q, question in enumerate(tqdm(questions, desc="hybrid queries", unit="q")):
-        timings: dict[str, float] = {}
-        hybrid[q], _ = retriever.score(question, timings)
-        for name, value in timings.items():
+        query = retriever.query(question)
+        retrieval = retriever.retrieve(query)
+        hybrid[q] = retrieval.fused
+        for name, value in {"embed_ms": query.embed_ms, **retrieval.timings_ms}.items():
             stage_ms.setdefault(name, []).append(value)
-        bm25[q] = retriever.lexical.scores(retriever.query_text(question))  # BM25 input of the hybrid, alone
+        bm25[q] = retriever.lexical.scores(query.expanded)  # BM25 input of the hybrid, alone
     # its dense inputs, from the same (glossary-expanded) query text, and dense on the raw question too
     expanded_vectors, raw_vectors = [], []
     for b in tqdm(range(0, n_q, BATCH), desc="dense queries", unit="batch"):
-        expanded_vectors.append(embedder.embed_queries([retriever.query_text(q) for q in questions[b:b + BATCH]]))
+        expanded_vectors.append(embedder.embed_queries([_expanded(retriever, q) for q in questions[b:b + BATCH]]))
         raw_vectors.append(embedder.embed_queries(questions[b:b + BATCH]))
     expanded_q, raw_q = np.vstack(expanded_vectors), np.vstack(raw_vectors)
 
@@ -198,7 +203,7 @@ def run(data: Path, cache: Path, limit: int | None, model: str, variants: bool) 
     docs_bm25 = doc_max(bm25, owner, n_docs)
     docs_hybrid = doc_max(hybrid, owner, n_docs)
     ablations = {f"exoqa hybrid, {name}": doc_max(scores, owner, n_docs) for name, scores in
-                 fusion_ablations(retriever, expanded_q, [retriever.query_text(q) for q in questions]).items()}
+                 fusion_ablations(retriever, expanded_q, [_expanded(retriever, q) for q in questions]).items()}
     ms = {name: float(np.median(values)) for name, values in stage_ms.items()}
     main = {
         "BM25 only (exoqa LexicalIndex)": (docs_bm25, ms.get("lexical_ms")),
@@ -212,11 +217,11 @@ def run(data: Path, cache: Path, limit: int | None, model: str, variants: bool) 
         "data": data.name, "questions": n_q, "documents": n_docs, "passages": len(stored.passages),
         "sentences": len(stored.sentences), "model": embedder.model_id, "index_dir": str(index_dir),
         "index_cached": cached, "index_open_s": round(open_s, 2), "median_stage_ms": {k: round(v, 3) for k, v in ms.items()},
-        "methods": {name: {**figures(own_rank(scores, gold)), "median_ms": None if t is None else round(t, 3)}
+        "methods": {name: {**figures(scores, gold), "median_ms": None if t is None else round(t, 3)}
                     for name, (scores, t) in main.items()},
     }
     if variants:
-        report["fusion_variants"] = {name: figures(own_rank(rule(), gold))
+        report["fusion_variants"] = {name: figures(rule(), gold)
                                      for name, rule in fusion_variants(docs_dense, docs_sentence, docs_bm25).items()}
     return report
 

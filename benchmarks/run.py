@@ -40,7 +40,7 @@ def _child_env() -> dict:
 def cold_ask(repeats: int) -> dict:
     """`exoqa ask` as a fresh process each time: wall time, CPU time and peak RSS (from wait4's rusage)."""
     wall, cpu, rss = [], [], []
-    command = [sys.executable, "-m", "assistant.cli", "ask", SAMPLE_QUESTION, "--json"]
+    command = [sys.executable, "-m", "ui.cli", "ask", SAMPLE_QUESTION, "--json"]
     for _ in range(repeats):
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
             t0 = time.perf_counter()
@@ -94,7 +94,7 @@ def cold_serve(repeats: int, limit_s: float = 120.0) -> dict:
     for _ in range(repeats):
         port = _free_port()
         t0 = time.perf_counter()
-        process = subprocess.Popen([sys.executable, "-m", "assistant.cli", "serve", "--port", str(port)],
+        process = subprocess.Popen([sys.executable, "-m", "ui.cli", "serve", "--port", str(port)],
                                    cwd=PROJECT_ROOT, env=_child_env(), stdout=subprocess.DEVNULL,
                                    stderr=subprocess.DEVNULL)
         try:
@@ -179,13 +179,12 @@ def ratios(warm: dict, base: dict) -> dict:
 
 # ----- index build -----------------------------------------------------------------------------------------
 def build_throughput(corpus, label: str) -> dict:
-    from assistant.chunking import corpus_passages, corpus_sentences
-    from assistant.embeddings import load_embedder
-    from assistant.retriever import PASSAGE_MAX_TOKENS, build_index
+    from assistant.retrieval.embeddings import load_embedder
+    from assistant.retrieval.retriever import build_index, plan_index
+    from assistant.settings import Settings
 
     embedder = load_embedder()
-    sentences = corpus_sentences(corpus)
-    chunks = len(sentences) + len(corpus_passages(corpus, sentences, PASSAGE_MAX_TOKENS))
+    chunks = len(plan_index(corpus, embedder, Settings.from_env()).texts)
     characters = sum(len(s.text) for s in corpus.quotable_sources)
     with tempfile.TemporaryDirectory(prefix="exoqa-bench-") as scratch:
         t0 = time.perf_counter()
@@ -196,14 +195,14 @@ def build_throughput(corpus, label: str) -> dict:
 
 
 def small_corpus(corpus, sources: int = 2, characters: int = 2_000):
-    from assistant.corpus import Corpus
+    from assistant.corpus.sources import Corpus
 
     return Corpus.from_documents([{"id": s.id, "title": s.title, "language": s.language,
                                    "text": s.text[:characters]} for s in corpus.quotable_sources[:sources]])
 
 
 def pubmedqa_corpus(limit: int | None = None):
-    from assistant.corpus import Corpus
+    from assistant.corpus.sources import Corpus
 
     records = json.loads(PUBMEDQA.read_text(encoding="utf-8"))
     documents = [{"id": f"pmid-{pmid}", "title": item["QUESTION"], "language": "en",
@@ -226,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
                     "command": " ".join(["python -m benchmarks.run", *(sys.argv[1:] if argv is None else argv)])}
 
     from assistant import Assistant
-    from assistant.embeddings import load_embedder
+    from assistant.retrieval.embeddings import load_embedder
 
     questions = dev_questions()[:8] if quick else dev_questions()
     print("cold start: exoqa ask", flush=True)

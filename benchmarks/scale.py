@@ -17,9 +17,10 @@ import bm25s
 import faiss
 import numpy as np
 
-from assistant import ranking, vector_index
-from assistant import retriever as shipped
-from assistant.lexical import tokenize
+from assistant.retrieval import fusion as ranking
+from assistant.retrieval import vector_index
+from assistant.settings import Settings
+from assistant.retrieval.lexical import tokenize
 
 from . import synthetic
 from .common import RESULTS_DIR, current_rss_mib, machine, peak_rss_mib, summary, write_json
@@ -99,7 +100,8 @@ def lexical_study(sentences: list[str], count: int, query_texts: list[str], repe
     """BM25 figures, and the index itself (for the hybrid measurement)."""
     documents = synthetic.token_lists(sentences, count)
     t0 = time.perf_counter()
-    bm25 = bm25s.BM25(k1=shipped.LEXICAL_K1, b=shipped.LEXICAL_B)
+    settings = Settings.from_env()
+    bm25 = bm25s.BM25(k1=settings.lexical_k1, b=settings.lexical_b)
     bm25.index(documents, show_progress=False)
     build_s = time.perf_counter() - t0
     del documents
@@ -121,15 +123,16 @@ def hybrid_study(index: faiss.Index, bm25, queries: np.ndarray, query_texts: lis
     The same vectors stand in for passages and sentences (each sentence its own passage)."""
     vocab = set(bm25.vocab_dict)
     owner = np.arange(index.ntotal)
-    weights = (shipped.WEIGHT_DENSE_PASSAGE, shipped.WEIGHT_DENSE_SENTENCE, shipped.WEIGHT_LEXICAL)  # as the retriever
+    settings = Settings.from_env()  # the retriever's own fusion settings
+    weights = settings.fusion_weights
     samples = []
     for _ in range(repeats):
         for row, text in enumerate(query_texts):
             t0 = time.perf_counter()
             tokens = [t for t in tokenize(text) if t in vocab]
             lexical = np.asarray(bm25.get_scores(tokens), np.float32) if tokens else np.zeros(index.ntotal, np.float32)
-            fused, _ = ranking.hybrid_scores(index, index, owner, lexical, queries[row:row + 1], weights, shipped.RRF_K,
-                                             score_weights=shipped.SCORE_WEIGHTS)
+            fused, _ = ranking.hybrid_scores(index, index, owner, lexical, queries[row:row + 1], weights, settings.rrf_k,
+                                             score_weights=settings.score_weights)
             ranking.top_ids(fused, 5)
             samples.append((time.perf_counter() - t0) * 1e3)
     return {"index": vector_index.kind_of(index), "candidates": ranking.CANDIDATES, "query_ms": summary(samples)}

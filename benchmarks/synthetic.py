@@ -15,7 +15,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from assistant.lexical import tokenize
+from assistant.retrieval.lexical import tokenize
 
 SIGMA = 0.015
 NOISE_RANK = 48

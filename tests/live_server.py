@@ -30,7 +30,7 @@ def live_server(*extra_args: str, wait_until_ready: bool = True) -> Iterator[str
     """
     port = free_port()
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
-    process = subprocess.Popen([sys.executable, "-m", "assistant.cli", "serve", "--port", str(port), *extra_args],
+    process = subprocess.Popen([sys.executable, "-m", "ui.cli", "serve", "--port", str(port), *extra_args],
                                cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:

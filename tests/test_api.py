@@ -10,7 +10,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from assistant.core import PROJECT_ROOT
+from assistant.paths import PROJECT_ROOT
 from ui.present import status_html
 from ui.server import MAX_API_BODY_BYTES, MAX_PAGE_BODY_BYTES, create_app
 from ui.service import Service

@@ -10,8 +10,8 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-from assistant.core import PROJECT_ROOT
-from assistant.isev import NOTICE_URL
+from assistant.paths import PROJECT_ROOT
+from assistant.reply.isev import NOTICE_URL
 from live_server import live_server
 
 CHROMIUM = "/usr/bin/chromium"
@@ -90,7 +90,7 @@ def test_page_shows_isev_panel_follows_language_and_lists_sources(visit, assista
 
     page.get_by_label("中文").check()  # the toggle: panel and page switch to Chinese
     expect(panel.locator("h3")).to_have_text("ISEV 患者安全提醒")
-    zh_warning = next(w for w in assistant.warnings if w.id.endswith("-zh"))
+    zh_warning = next(w for w in assistant.warnings if w.language == "zh")
     expect(panel).to_contain_text(zh_warning.text.splitlines()[0])
 
     page.get_by_role("tab", name="来源").click()

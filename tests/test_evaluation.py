@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from assistant.cli import main
-from assistant.evaluation import (QuestionFileError, check_thresholds, evaluate, load_question_files,
+from ui.cli import main
+from assistant.evaluation.run import (QuestionFileError, check_thresholds, evaluate, load_question_files,
                                   render_markdown)
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -22,14 +22,14 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant
-from assistant import index_store
-from assistant.answer import verify_quote
-from assistant.core import default_index_dir
-from assistant.corpus import load_corpus
-from assistant.embeddings import DEFAULT_MODEL
+from assistant.retrieval import index_store
+from assistant.reply.answer import verify_quote
+from assistant.paths import default_index_dir
+from assistant.corpus.sources import load_corpus
+from assistant.retrieval.embeddings import DEFAULT_MODEL
 from assistant.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
-from assistant.index_store import IndexBuildError, read_index
-from assistant.retriever import Retriever, build_index, expected_manifest
+from assistant.retrieval.index_store import IndexBuildError, read_index
+from assistant.retrieval.retriever import Retriever, build_index, expected_manifest
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ("fda-2020-adverse-event-reporting", "isev-2020")
@@ -199,7 +199,7 @@ def test_failed_build_keeps_the_last_good_index_serving_and_a_rebuild_recovers(c
     _assert_serves(served)
     assert _fingerprint(index_dir) == before and _leftovers(index_dir) == []
 
-    from assistant.cli import main
+    from ui.cli import main
     assert main(["build", "--corpus", str(corpus_dir)]) == 1  # the CLI says why, in one line (exit 1)
     assert _fingerprint(index_dir) == before
 
@@ -226,7 +226,7 @@ def _spawn(code: str, *args: str) -> subprocess.Popen:
 
 
 def _exoqa_build(corpus_dir: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "assistant.cli", "build", "--corpus", str(corpus_dir)], cwd=ROOT,
+    return subprocess.Popen([sys.executable, "-m", "ui.cli", "build", "--corpus", str(corpus_dir)], cwd=ROOT,
                             env=SUBPROCESS_ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -267,10 +267,10 @@ def test_build_killed_while_embedding_leaves_the_last_good_index(corpus_dir, emb
 KILL_BETWEEN_RENAMES = """
     import os, signal, sys
     from pathlib import Path
-    from assistant import index_store
-    from assistant.corpus import load_corpus
-    from assistant.embeddings import load_embedder
-    from assistant.retriever import build_index
+    from assistant.retrieval import index_store
+    from assistant.corpus.sources import load_corpus
+    from assistant.retrieval.embeddings import load_embedder
+    from assistant.retrieval.retriever import build_index
 
     real_replace = os.replace
     calls = []
@@ -305,7 +305,7 @@ def test_build_killed_between_its_renames_is_repaired(corpus_dir, embedder):
 HOLD_LOCK = """
     import sys
     from pathlib import Path
-    from assistant.index_store import build_lock
+    from assistant.retrieval.index_store import build_lock
 
     with build_lock(Path(sys.argv[1])):
         print("holding", flush=True)

@@ -20,8 +20,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from assistant import Answer, InvalidQuestionError
-from assistant.answer import verify_quote
-from assistant.core import MAX_QUESTION_CHARS, normalize_question, user_turns
+from assistant.reply.answer import verify_quote
+from assistant.query import user_turns
+from assistant.text.normalize import MAX_QUESTION_CHARS, clean_question as normalize_question
 from ui.server import create_app
 from ui.service import Service
 
@@ -119,8 +120,9 @@ def test_search_returns_passages_or_raises_invalid_question(assistant, query, k)
 # ----- CLI ---------------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def cli_main(assistant):
-    """assistant.cli.main in-process, with the session's Assistant instead of a fresh load per call."""
-    from assistant import cli, core
+    """ui.cli.main in-process, with the session's Assistant instead of a fresh load per call."""
+    from ui import cli
+    from assistant import core
 
     real_load = core.Assistant.load
     core.Assistant.load = classmethod(lambda cls, *args, **kwargs: assistant)
@@ -156,7 +158,7 @@ def test_cli_exits_0_1_or_2_without_a_traceback(cli_main, command, words):
 @pytest.mark.parametrize("argument", [b"\xff\xfe\xfd", b"exosome \xc3\x28 safe?", b"\xed\xa0\x80", b"a\x01b",
                                       b"x" * (MAX_QUESTION_CHARS + 10)])
 def test_cli_subprocess_rejects_invalid_bytes_with_exit_2(argument):
-    result = subprocess.run([sys.executable, "-m", "assistant.cli", "ask", argument], cwd=ROOT, capture_output=True,
+    result = subprocess.run([sys.executable, "-m", "ui.cli", "ask", argument], cwd=ROOT, capture_output=True,
                             timeout=300, env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)})
     assert result.returncode == 2, result.stderr
     stderr = result.stderr.decode("utf-8", "replace")

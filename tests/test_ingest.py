@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 from assistant import Assistant, Retriever
-from assistant.corpus import Corpus, load_corpus
-from assistant.embeddings import load_embedder
-from assistant.ingest import ingest, source_id_for
-from assistant.retriever import build_index
+from assistant.corpus.sources import Corpus, load_corpus
+from assistant.retrieval.embeddings import load_embedder
+from assistant.corpus.ingest import ingest, source_id_for
+from assistant.retrieval.retriever import build_index
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -157,7 +157,7 @@ def test_retriever_over_documents_in_memory(tmp_path, embedder):
 
 
 def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "assistant.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "ui.cli", *args], capture_output=True, text=True,
                           cwd=ROOT, timeout=600, env={**__import__("os").environ, "HF_HUB_OFFLINE": "1"})
 
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant
-from assistant.cli import main
-from assistant.core import default_index_dir
-from assistant.embeddings import DEFAULT_MODEL
-from assistant.ingest import MAX_BYTES, ingest
+from ui.cli import main
+from assistant.paths import default_index_dir
+from assistant.retrieval.embeddings import DEFAULT_MODEL
+from assistant.corpus.ingest import MAX_BYTES, ingest
 
 ROOT = Path(__file__).resolve().parent.parent
 GOOD = "# Cold chain\n\nVesicle products must be stored at minus eighty degrees before shipping.\n"

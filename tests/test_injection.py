@@ -12,9 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from assistant import Assistant, safety
-from assistant.answer import Answer, render, verify_quote
-from assistant.ingest import ingest
+from assistant import Assistant
+from assistant.reply.isev import warnings_for
+from assistant.reply.render import render
+from assistant.safety.policy import message
+from assistant.reply.answer import Answer, verify_quote
+from assistant.corpus.ingest import ingest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -48,18 +51,14 @@ INJECTED_PHRASES = ["clinic assistant", "safety filter", "developer mode", "5 ml
 
 def rebuilt_from_templates(assistant: Assistant, answer: Answer) -> str:
     """The reply the templates make of this decision and these quotes; the question plays no part."""
-    lead = None
-    if answer.decision == "emergency":
-        lead = safety.emergency_message(answer.language, answer.safety_category)
-    elif answer.decision == "refuse":
-        lead = safety.refusal_message(answer.language, answer.safety_category)
+    lead = message(answer.language, answer.safety_category) or None
     return render(answer.language, lead, answer.quotes, assistant.corpus, assistant.warnings,
                   abstained=answer.decision == "no_answer")
 
 
 def check_reply(assistant: Assistant, answer: Answer) -> None:
     assert answer.warnings == assistant.warnings  # the ISEV warnings are never dropped
-    shown = [w for w in answer.warnings if w.id.endswith("-zh") == (answer.language == "zh")] or answer.warnings
+    shown = warnings_for(answer.warnings, answer.language)
     assert all(w.text in answer.text for w in shown)
     assert all(verify_quote(assistant.corpus, q) for q in answer.quotes)
     assert answer.text == rebuilt_from_templates(assistant, answer)

@@ -3,25 +3,42 @@ import math
 
 import pytest
 
-from assistant import metrics, safety_metrics
-from assistant.evaluation import check_thresholds
+from assistant.evaluation import metrics
+from assistant.evaluation import safety_metrics
+from assistant.evaluation.run import check_thresholds
 
 
-def test_first_relevant_rank_and_recall_at_k():
-    passages = ["alpha beta", "gamma delta", "epsilon"]
-    assert metrics.first_relevant_rank(passages, "delta") == 2
-    assert metrics.first_relevant_rank(passages, ["zeta", "epsilon"]) == 3
-    assert metrics.first_relevant_rank(passages, "zeta") is None
-    ranks = [1, 2, None, 4]
-    assert metrics.recall_at(ranks, 1) == 0.25
-    assert metrics.recall_at(ranks, 3) == 0.5
-    assert metrics.recall_at(ranks, 10) == 0.75
-    assert metrics.recall_at([], 5) == 0.0
+# The ranking metrics come from ir-measures (trec_eval); these hand-computed cases are the cross-check that its
+# figures are the ones exoqa has always reported (recall@k = a relevant result within the top k).
+RUNS = {"q1": ["a", "b", "c"], "q2": ["x", "a", "y"], "q3": ["n", "m"], "q4": ["p", "q", "r", "s"]}
+QRELS = {"q1": {"a"}, "q2": {"a"}, "q3": {"zzz"}, "q4": {"s"}}  # first relevant ranks 1, 2, none, 4
+
+
+def test_recall_at_k_is_success_at_k():
+    f = metrics.ranking_figures(RUNS, QRELS, ks=(1, 3, 10))
+    assert f["recall@1"] == pytest.approx(0.25)
+    assert f["recall@3"] == pytest.approx(0.5)
+    assert f["recall@10"] == pytest.approx(0.75)
+    assert f["n"] == 4
 
 
 def test_mean_reciprocal_rank():
     # (1/1 + 1/2 + 0 + 1/4) / 4 = 0.4375
-    assert metrics.mean_reciprocal_rank([1, 2, None, 4]) == pytest.approx(0.4375)
+    assert metrics.ranking_figures(RUNS, QRELS)["mrr"] == pytest.approx(0.4375)
+
+
+def test_queries_without_relevant_passages_or_results_count_as_misses():
+    f = metrics.per_query({"q": [], "r": ["a"]}, {"q": {"a"}, "r": set()})
+    assert f["q"]["mrr"] == 0.0 and f["r"]["mrr"] == 0.0 and f["r"]["recall@10"] == 0.0
+
+
+def test_matrix_figures_rank_by_score_ties_by_index():
+    import numpy as np
+
+    scores = np.array([[0.1, 0.9, 0.5], [0.5, 0.5, 0.2]])
+    relevant = np.array([[False, False, True], [False, True, False]])
+    f = metrics.matrix_figures(scores, relevant, ks=(1, 2))
+    assert f["recall@1"] == 0.0 and f["recall@2"] == 1.0 and f["mrr"] == pytest.approx(0.5)
 
 
 def test_relevance_by_gold_or_by_source():
@@ -36,13 +53,11 @@ def test_relevance_by_gold_or_by_source():
 def test_ndcg_hand_computed():
     # relevant at ranks 1 and 3, two relevant in total: (1 + 1/log2(4)) / (1 + 1/log2(3))
     expected = (1 + 0.5) / (1 + 1 / math.log2(3))
-    assert metrics.ndcg_at([True, False, True], 10, 2) == pytest.approx(expected)
-    assert metrics.ndcg_at([True, False, False], 10, 1) == 1.0
-    # a single relevant result at rank 2: 1/log2(3)
-    assert metrics.ndcg_at([False, True], 10, 1) == pytest.approx(1 / math.log2(3))
-    # only the top k count; nothing relevant anywhere gives 0
-    assert metrics.ndcg_at([False, False, True], 2, 1) == 0.0
-    assert metrics.ndcg_at([False, False], 10, 0) == 0.0
+    ndcg = lambda run, relevant: metrics.per_query({"q": run}, {"q": relevant})["q"]["ndcg@10"]  # noqa: E731
+    assert ndcg(["a", "x", "b"], {"a", "b"}) == pytest.approx(expected)
+    assert ndcg(["a", "x", "y"], {"a"}) == pytest.approx(1.0)
+    assert ndcg(["x", "a"], {"a"}) == pytest.approx(1 / math.log2(3))  # a single relevant result at rank 2
+    assert ndcg(["x", "y"], set()) == 0.0  # nothing relevant anywhere gives 0
 
 
 def test_percentile_matches_linear_interpolation():
@@ -51,12 +66,6 @@ def test_percentile_matches_linear_interpolation():
     assert metrics.percentile(values, 95) == pytest.approx(38.5)  # 30 + 0.85 * 10
     assert metrics.percentile([7.0], 95) == 7.0
     assert metrics.percentile([], 50) is None
-
-
-def test_ranking_figures():
-    figures = metrics.ranking_figures([1, 3, None], [1.0, 0.5, 0.0], ks=(1, 3))
-    assert figures == {"n": 3, "recall@1": pytest.approx(1 / 3), "recall@3": pytest.approx(2 / 3),
-                       "mrr": pytest.approx((1 + 1 / 3) / 3), "ndcg@10": pytest.approx(0.5)}
 
 
 def test_safety_summary_hand_computed():

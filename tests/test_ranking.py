@@ -2,7 +2,7 @@
 import faiss
 import numpy as np
 
-from assistant import ranking
+from assistant.retrieval import fusion as ranking
 
 
 def _full_sort_rrf(scores, rrf_k, zero_is_unranked=False):

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from assistant import cli
+from ui import cli
 from ui import server
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="module")
 def workers_port():
     port = _free_port()
-    process = subprocess.Popen([sys.executable, "-m", "assistant.serve_workers", "--workers", "2", "--port", str(port)],
+    process = subprocess.Popen([sys.executable, "-m", "ui.serve_workers", "--workers", "2", "--port", str(port)],
                                cwd=ROOT, env={**os.environ, "HF_HUB_OFFLINE": "1"},
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

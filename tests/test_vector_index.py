@@ -5,10 +5,10 @@ import faiss
 import numpy as np
 import pytest
 
-from assistant import vector_index
-from assistant.core import PROJECT_ROOT
-from assistant.index_store import read_index, read_manifest, write_index
-from assistant.chunking import Span
+from assistant.retrieval import vector_index
+from assistant.paths import PROJECT_ROOT
+from assistant.retrieval.index_store import read_index, read_manifest, write_index
+from assistant.corpus.chunking import Span
 from benchmarks import synthetic
 
 SHIPPED_INDEX = PROJECT_ROOT / "index" / "e5-small"

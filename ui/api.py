@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant import ExoqaError, InvalidQuestionError
-from assistant.core import MAX_HISTORY_TURNS, MAX_QUESTION_CHARS
+from assistant.query import MAX_HISTORY_TURN_CHARS, MAX_HISTORY_TURNS
+from assistant.text.normalize import MAX_QUESTION_CHARS
 
 from .service import Busy, NotReady, Service, TooSlow
 
@@ -20,7 +21,7 @@ MAX_SEARCH_K = 20
 class Message(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     role: Literal["user", "assistant", "system"]
-    content: str = Field(max_length=20_000)
+    content: str = Field(max_length=MAX_HISTORY_TURN_CHARS)
 
 
 class AskRequest(BaseModel):

@@ -11,9 +11,10 @@ from collections.abc import Iterable, Sequence
 
 from markdown_it import MarkdownIt
 
-from assistant import Answer, Quote, safety
-from assistant.corpus import Corpus, Source
-from assistant.isev import ARTICLE_ID, NOTICE_URL, Warning
+from assistant import Answer, Quote
+from assistant.safety.policy import message
+from assistant.corpus.sources import Corpus, Source
+from assistant.reply.isev import ARTICLE_ID, NOTICE_URL, IsevWarning, warnings_for
 
 from .i18n import OTHER_LANGUAGE_LABEL, language_of, role_name, t
 
@@ -86,17 +87,15 @@ def source_card_html(card: dict, language: str) -> str:
             f'<div class="exoqa-card-title">{html.escape(card.get("title", ""))}</div><dl>{cells}</dl></div>')
 
 
-def _shown_warnings(warnings: Sequence[Warning], language: str) -> list[Warning]:
+def _shown_warnings(warnings: Sequence[IsevWarning], language: str) -> list[IsevWarning]:
     """The warnings in `language` (the Chinese text for zh, the labelled English summary for en)."""
-    return [w for w in warnings if w.id.endswith("-zh") == (language == "zh")] or list(warnings)
+    return warnings_for(tuple(warnings), language)
 
 
 def _lead(answer: Answer) -> str:
     """The library's first words for this decision: its emergency referral, refusal or abstention."""
-    if answer.decision == "emergency":
-        return _md(safety.emergency_message(answer.language, answer.safety_category))
-    if answer.decision == "refuse":
-        return _md(safety.refusal_message(answer.language, answer.safety_category))
+    if answer.decision in ("emergency", "refuse"):
+        return _md(message(answer.language, answer.safety_category))
     if answer.decision == "no_answer":
         # The library's abstention sentence is the first paragraph of its reply (no lead precedes it).
         return f"<p>{_text(answer.text.split(chr(10) * 2, 1)[0])}</p>"
@@ -140,7 +139,7 @@ def message_html(kind: str, text: str) -> str:
     return f'<div class="exoqa-reply exoqa-notice exoqa-{kind}"><p>{_text(text)}</p></div>'
 
 
-def isev_panel_html(warnings: Sequence[Warning], language: str) -> str:
+def isev_panel_html(warnings: Sequence[IsevWarning], language: str) -> str:
     """The always-visible ISEV panel in the page's language, with its source links."""
     language = language_of(language)
     body = "".join(f"<p>{_text(w.text)}</p>" for w in _shown_warnings(warnings, language))

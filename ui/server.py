@@ -132,13 +132,13 @@ def create_app(service: Service) -> FastAPI:
 
 
 def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, corpus_dir=None, index_dir=None,
-          model: str | None = None, allow_download: bool = False) -> None:
+          model: str | None = None, allow_download: bool = False, settings=None) -> None:
     import uvicorn
 
-    from assistant.embeddings import DEFAULT_MODEL
+    from assistant.retrieval.embeddings import DEFAULT_MODEL
 
     service = Service(corpus_dir=corpus_dir, index_dir=index_dir, model=model or DEFAULT_MODEL,
-                      allow_download=allow_download)
+                      allow_download=allow_download, settings=settings)
     app = create_app(service)
     print(f"exoqa: serving on http://{host}:{port}/ (API under /api; loading the model and index…)", flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=5)

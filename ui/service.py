@@ -1,8 +1,8 @@
 """One Assistant per process, loaded in the background, and a bounded way to call it from async code.
 
 The server starts answering HTTP at once: the corpus (and so the ISEV warnings and the sources list) loads
-synchronously, the model and index in a thread. If the index must be rebuilt, the embedder wrapper counts the
-texts embedded so the page and /api/health can show progress instead of hanging.
+synchronously, the model and index in a thread. If the index must be rebuilt, the build reports the texts it
+has embedded so the page and /api/health can show progress instead of hanging.
 """
 from __future__ import annotations
 
@@ -14,14 +14,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from assistant import Answer, Assistant, ExoqaError, Passage
-from assistant.chunking import corpus_passages, corpus_sentences
-from assistant.core import isev_warnings_for, default_corpus_dir
-from assistant.corpus import load_corpus
-from assistant.embeddings import DEFAULT_MODEL, Embedder, load_embedder
-from assistant.retriever import PASSAGE_MAX_TOKENS
+from assistant.core import isev_warnings_for
+from assistant.paths import default_corpus_dir
+from assistant.corpus.sources import load_corpus
+from assistant.retrieval.embeddings import DEFAULT_MODEL
+from assistant.settings import Settings
 
 log = logging.getLogger("exoqa.ui")
 
@@ -42,36 +40,10 @@ class TooSlow(Exception):
     """The library call outlived the per-request time limit."""
 
 
-class ProgressEmbedder:
-    """Wraps an embedder and reports how many passage texts have been embedded (only index builds do that)."""
-
-    def __init__(self, inner: Embedder, on_batch) -> None:
-        self._inner = inner
-        self._on_batch = on_batch
-        self.model_id = inner.model_id
-        self.dim = inner.dim
-
-    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self._inner.embed_queries(texts)
-
-    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
-        vectors = self._inner.embed_passages(texts)
-        self._on_batch(len(texts))
-        return vectors
-
-
-def _units_in(corpus) -> int:
-    """How many texts a full index build embeds (an upper bound when the build reuses vectors); 0 if unknown."""
-    try:
-        sentences = corpus_sentences(corpus)
-        return len(sentences) + len(corpus_passages(corpus, sentences, PASSAGE_MAX_TOKENS))
-    except Exception:  # noqa: BLE001 - progress is a courtesy; never fail a build over it
-        return 0
-
-
 class Service:
     def __init__(self, corpus_dir: Path | None = None, index_dir: Path | None = None, model: str = DEFAULT_MODEL,
                  rebuild: str = "auto", allow_download: bool = False, assistant: Assistant | None = None,
+                 settings: Settings | None = None,
                  workers: int = WORKERS,
                  queue_wait: float = QUEUE_WAIT_SECONDS, time_limit: float = TIME_LIMIT_SECONDS) -> None:
         self.model = model
@@ -82,6 +54,7 @@ class Service:
         self.warnings = assistant.warnings if assistant else isev_warnings_for(self.corpus)
         self.index_dir = Path(index_dir) if index_dir is not None else None
         self.rebuild = rebuild
+        self.settings = settings
         self.allow_download = allow_download
         self.assistant = assistant
         self.workers = workers
@@ -110,9 +83,9 @@ class Service:
 
     def _load(self) -> None:
         try:
-            embedder = ProgressEmbedder(load_embedder(self.model, self.allow_download), self._embedded)
             assistant = Assistant.load(corpus_dir=self.corpus_dir, index_dir=self.index_dir, model=self.model,
-                                       rebuild=self.rebuild, embedder=embedder)
+                                       allow_download=self.allow_download, rebuild=self.rebuild,
+                                       settings=self.settings, on_progress=self._embedded)
             with self._lock:
                 self.assistant, self.corpus, self.warnings = assistant, assistant.corpus, assistant.warnings
                 self._state = "ready"
@@ -126,12 +99,11 @@ class Service:
                 self._state, self._error = "error", f"{type(exc).__name__}: {exc}"
             log.exception("exoqa could not load")
 
-    def _embedded(self, count: int) -> None:
+    def _embedded(self, done: int, total: int) -> None:
         with self._lock:
             if self._state != "building":
-                self._state, self._done, self._total = "building", 0, _units_in(self.corpus)
-                log.info("building the index (%d sentences and passages)", self._total)
-            self._done += count
+                log.info("building the index (%d sentences and passages to embed)", total)
+            self._state, self._done, self._total = "building", done, total
 
     def status(self) -> dict[str, Any]:
         with self._lock:

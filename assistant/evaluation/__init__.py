@@ -1,0 +1,1 @@
+"""Scoring exoqa on question sets: retrieval, answers, safety and latency."""

@@ -1,0 +1,1 @@
+"""The safety gate: emergency referral, refusal of personal medical advice, or answer."""

@@ -1,0 +1,1 @@
+"""Text handling shared by every stage: language, normalisation, sentence segmentation, the glossary, tokens."""

@@ -1,0 +1,72 @@
+"""The two normalisations of a question, each defined once.
+
+- `clean_question`: what exoqa accepts, shows and retrieves with: NFC, invisible format characters (zero-width,
+  bidi controls) dropped, tabs and newlines as spaces, trimmed, at most MAX_QUESTION_CHARS; anything else is an
+  InvalidQuestionError.
+- `fold`: what intent matching reads (the safety gate's patterns and classifier): NFKC (full-width letters,
+  compatibility forms), lower case, Traditional -> Simplified Chinese (OpenCC), and obfuscation undone: letters
+  spaced apart ("d o s e", "外 泌 体"), digits standing for letters inside words ("d0s3"). Folding is never shown
+  and never used for offsets.
+"""
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+
+import opencc
+
+from assistant.errors import InvalidQuestionError
+from assistant.text.language import HAN_RANGES
+
+MAX_QUESTION_CHARS = 2000
+
+_WHITESPACE_CONTROLS = str.maketrans({"\r": " ", "\n": " ", "\t": " "})
+# Han characters separated by single spaces ("外 泌 体 注 射"): the spaces are obfuscation, not word breaks.
+_SPACED_HAN = re.compile(f"(?<=[{HAN_RANGES}]) (?=[{HAN_RANGES}])")
+# Three or more single letters separated by spaces or dots ("d o s e", "d.o.s.e").
+_SPACED_LETTERS = re.compile(r"\b(?:[a-z][ .]){2,}[a-z]\b")
+# Digits standing for letters: a word with a digit between two letters ("d0s3", "3x0s0me", "inj3ct"), never
+# a name with a number ("covid19", "e5", "mp3").
+_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"})
+_LEET_WORD = re.compile(r"\b[a-z0-9@$]*[a-z][0-9@$]+[a-z][a-z0-9@$]*\b")
+
+
+def _printable(ch: str) -> bool:
+    return unicodedata.category(ch) != "Cf"  # format characters: zero-width spaces and joiners, bidi controls
+
+
+def clean_question(question: object, what: str = "the question", limit: int = MAX_QUESTION_CHARS) -> str:
+    """The question as exoqa uses it, or InvalidQuestionError saying why not (`what` names it in the message)."""
+    if isinstance(question, bytes):
+        try:
+            question = question.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidQuestionError(f"{what} is not valid UTF-8 text") from None
+    if not isinstance(question, str):
+        raise InvalidQuestionError(f"{what} must be text, not {type(question).__name__}")
+    text = "".join(filter(_printable, unicodedata.normalize("NFC", question)))
+    text = text.translate(_WHITESPACE_CONTROLS).strip()
+    if not text:
+        raise InvalidQuestionError(f"{what} is empty")
+    if len(text) > limit:
+        raise InvalidQuestionError(f"{what} is {len(text)} characters; the limit is {limit}")
+    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in text):
+        raise InvalidQuestionError(f"{what} contains control characters or invalid text")
+    return text
+
+
+@functools.lru_cache(maxsize=1)
+def _to_simplified() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+@functools.lru_cache(maxsize=4096)
+def fold(text: str) -> str:
+    """Surface noise folded away for matching intent (see the module docstring)."""
+    t = unicodedata.normalize("NFKC", "".join(filter(_printable, text))).lower()
+    t = _to_simplified().convert(t)
+    t = _SPACED_HAN.sub("", t)
+    t = _SPACED_LETTERS.sub(lambda m: re.sub(r"[ .]", "", m.group(0)), t)
+    t = _LEET_WORD.sub(lambda m: m.group(0).translate(_LEET), t)
+    return " ".join(t.split())

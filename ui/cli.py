@@ -1,0 +1,167 @@
+"""The `exoqa` command line: ask, search, build, sources, eval, ingest, serve (it calls the `assistant` library)."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from assistant.retrieval.embeddings import DEFAULT_MODEL
+from assistant.errors import ExoqaError, InvalidQuestionError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="exoqa", description="Cited, verbatim answers about exosome therapies.")
+    parser.add_argument("--model", default=DEFAULT_MODEL, help="embedding model (default: bundled e5-small)")
+    parser.add_argument("--allow-download", action="store_true", help="let sentence-transformers fetch a hub model")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", dest="settings",
+                        help="change a setting (repeatable), e.g. --set rrf_k=5; see assistant/settings.py")
+    sub = parser.add_subparsers(dest="command", required=True)
+    ask = sub.add_parser("ask", help="answer a question with quotes")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true")
+    search = sub.add_parser("search", help="show the best passages")
+    search.add_argument("query")
+    search.add_argument("-k", type=int, default=5)
+    search.add_argument("--json", action="store_true")
+    build = sub.add_parser("build", help="rebuild the index")
+    sources = sub.add_parser("sources", help="list the corpus sources")
+    sources.add_argument("--json", action="store_true")
+    serve = sub.add_parser("serve", help="run the web chat and the HTTP JSON API")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only)")
+    serve.add_argument("--port", type=int, default=7860)
+    serve.add_argument("--corpus", default=None, help="corpus directory (default: the shipped corpus)")
+    for command in (ask, search, build, sources):
+        command.add_argument("--corpus", default=None, help="corpus directory (default: the shipped corpus)")
+    evaluate = sub.add_parser("eval", help="score the assistant on question files (JSON Lines)")
+    evaluate.add_argument("questions", nargs="+", help="question files: retrieval and/or safety items")
+    evaluate.add_argument("--corpus", default=None, help="corpus directory (default: the shipped corpus)")
+    evaluate.add_argument("--k", type=int, default=10, help="passages retrieved per question (default 10)")
+    evaluate.add_argument("--out", default="exoqa-eval-report", help="report directory (default ./exoqa-eval-report)")
+    evaluate.add_argument("--thresholds", default=None, help="JSON {min: {path: v}, max: {path: v}}; exit 1 if missed")
+    evaluate.add_argument("--no-progress", action="store_true")
+    ingest = sub.add_parser("ingest", help="add .txt/.md/.html/.pdf documents to a corpus and update its index")
+    ingest.add_argument("paths", nargs="+", help="files or folders")
+    ingest.add_argument("--corpus", default=None, help="corpus directory (default: the shipped corpus)")
+    ingest.add_argument("--license", default="unknown", help="licence recorded for these documents")
+    ingest.add_argument("--url", default="", help="URL recorded for these documents")
+    ingest.add_argument("--no-index", action="store_true", help="only write corpus files; index on first use")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from assistant.core import Assistant
+    from assistant.paths import default_corpus_dir, default_index_dir
+    from assistant.settings import Settings, parse_assignments
+    from assistant.text.normalize import clean_question
+
+    try:
+        args.settings = Settings.from_env(**parse_assignments(args.settings))
+        if args.command == "serve":
+            from ui.server import serve
+
+            serve(host=args.host, port=args.port, corpus_dir=args.corpus, model=args.model,
+                  allow_download=args.allow_download, settings=args.settings)
+            return 0
+        if args.command in ("ask", "search"):
+            clean_question(args.question if args.command == "ask" else args.query)  # fail before loading
+        if args.command == "build":
+            from assistant.corpus.sources import load_corpus
+            from assistant.retrieval.embeddings import load_embedder
+            from assistant.retrieval.retriever import build_index
+
+            corpus_dir = args.corpus or default_corpus_dir()
+            build_index(load_corpus(corpus_dir), load_embedder(args.model, args.allow_download),
+                        default_index_dir(args.model, corpus_dir), args.settings)
+            print(f"index written to {default_index_dir(args.model, corpus_dir)}")
+            return 0
+        if args.command == "ingest":
+            return _ingest(args)
+        if args.command == "eval":
+            return _eval(args)
+        assistant = Assistant.load(corpus_dir=args.corpus, model=args.model, allow_download=args.allow_download,
+                                   settings=args.settings)
+        if args.command == "ask":
+            answer = assistant.ask(args.question)
+            print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2) if args.json else answer.text)
+        elif args.command == "search":
+            passages = assistant.search(args.query, args.k)
+            if args.json:
+                print(json.dumps([p.to_dict() for p in passages], ensure_ascii=False, indent=2))
+            else:
+                for n, p in enumerate(passages, 1):
+                    print(f"[{n}] {p.source_id} {p.start}-{p.end} score={p.score:.4f}\n{p.text}\n")
+        else:
+            cards = assistant.sources()
+            if args.json:
+                print(json.dumps(cards, ensure_ascii=False, indent=2))
+            else:
+                for card in cards:
+                    print(f"{card['source_id']}: [{card['ref'] or '-'}] {card['title']} "
+                          f"({card['role']}, {card['year']}, {card['completeness']}; {card['license']})")
+        return 0
+    except InvalidQuestionError as exc:
+        print(f"exoqa: {exc}", file=sys.stderr)
+        return 2
+    except ExoqaError as exc:
+        print(f"exoqa: {exc}", file=sys.stderr)
+        return 1
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    """Exit 0 when every file was ingested or unchanged, 2 when some were skipped (the rest is kept)."""
+    from pathlib import Path
+
+    from assistant.corpus.sources import load_corpus
+    from assistant.paths import default_corpus_dir, default_index_dir
+    from assistant.retrieval.embeddings import load_embedder
+    from assistant.corpus.ingest import ingest
+    from assistant.retrieval.retriever import build_index
+
+    corpus_dir = Path(args.corpus) if args.corpus else default_corpus_dir()
+    result = ingest([Path(p) for p in args.paths], corpus_dir, license=args.license, url=args.url)
+    for status in ("added", "updated", "unchanged"):
+        for source_id in getattr(result, status):
+            print(f"{status}: {source_id}")
+    for name, reason in result.skipped:
+        print(f"skipped: {name}: {reason}", file=sys.stderr)
+    print(f"{len(result.added)} added, {len(result.updated)} updated, {len(result.unchanged)} unchanged, "
+          f"{len(result.skipped)} skipped -> {corpus_dir}")
+    if not args.no_index and (result.added or result.updated or result.unchanged):
+        index_dir = default_index_dir(args.model, corpus_dir)
+        reused = build_index(load_corpus(corpus_dir), load_embedder(args.model, args.allow_download), index_dir,
+                             args.settings)
+        print(f"index updated at {index_dir} ({reused} vectors reused from unchanged sources)")
+    return 2 if result.skipped else 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    """Exit 0 with a report, 1 when a figure misses its threshold (report still written), 2 for bad files."""
+    from pathlib import Path
+
+    from assistant.core import Assistant
+    from assistant.evaluation.run import QuestionFileError, check_thresholds, evaluate, load_question_files, write_report
+
+    try:
+        questions = load_question_files([Path(p) for p in args.questions])
+        thresholds = json.loads(Path(args.thresholds).read_text(encoding="utf-8")) if args.thresholds else None
+    except (QuestionFileError, OSError, ValueError) as exc:
+        print(f"exoqa: {exc}", file=sys.stderr)
+        return 2
+    for skipped in questions.skipped:
+        print(f"skipped {skipped['file']}:{skipped['line']}: {skipped['error']}", file=sys.stderr)
+    if questions.skipped:
+        print(f"skipped {len(questions.skipped)} malformed line(s); scoring {len(questions.items)}", file=sys.stderr)
+    assistant = Assistant.load(corpus_dir=args.corpus, model=args.model, allow_download=args.allow_download,
+                               settings=args.settings)
+    report, samples = evaluate(assistant, questions, k=args.k, progress=not args.no_progress)
+    written = write_report(report, Path(args.out), samples)
+    print(f"report written to {Path(args.out) / 'report.md'} ({len(written)} files)")
+    failures = check_thresholds(report, thresholds) if thresholds else []
+    for failure in failures:
+        print(f"below threshold: {failure}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
