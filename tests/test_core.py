@@ -144,4 +144,4 @@ def test_one_query_embedding_serves_the_safety_gate_and_retrieval(assistant):
     counting.batches.clear()
     one.ask("and what about the cold chain?", history=[answer.question])
     follow_up = Query.build("and what about the cold chain?", [answer.question], one.retriever.languages)
-    assert counting.batches == [[follow_up.expanded, follow_up.gate_text], [answer.question]]
+    assert counting.batches == [[follow_up.expanded, follow_up.gate_text], [Query.build(answer.question).gate_text]]

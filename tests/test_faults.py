@@ -30,6 +30,7 @@ from assistant.retrieval.embeddings import DEFAULT_MODEL
 from assistant.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
 from assistant.retrieval.index_store import IndexBuildError, read_index
 from assistant.retrieval.retriever import Retriever, build_index, expected_manifest
+from assistant.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ("fda-2020-adverse-event-reporting", "isev-2020")
@@ -91,7 +92,7 @@ def _assert_serves(assistant: Assistant) -> None:
 def _assert_index_fits(corpus_dir: Path, embedder) -> None:
     corpus = load_corpus(corpus_dir)
     stored = read_index(_index(corpus_dir), corpus)
-    index_store.check_manifest(stored.manifest, expected_manifest(corpus, embedder))
+    index_store.check_manifest(stored.manifest, expected_manifest(corpus, embedder, Settings.from_env()))
 
 
 def _truncate(path: Path) -> None:

@@ -167,7 +167,7 @@ def test_cli_ingest_then_search_and_ask_that_corpus(documents, tmp_path):
     (documents / "slides.pptx").write_bytes(b"nope")
     result = _cli("ingest", str(documents), "--corpus", str(corpus_dir), "--license", "CC0")
     assert result.returncode == 2, result.stderr  # one file skipped; the rest is in
-    assert "skipped: slides.pptx" in result.stderr and "4 added, 0 updated, 0 unchanged, 1 skipped" in result.stdout
+    assert "skipped: slides.pptx" in result.stderr and "4 added, 0 updated, 0 replaced, 0 unchanged, 1 skipped" in result.stdout
     assert "0 vectors reused" in result.stdout
     assert (corpus_dir / ".exoqa-index" / "e5-small" / "manifest.json").exists()
     again = _cli("ingest", str(documents / "cold_chain.md"), "--corpus", str(corpus_dir), "--license", "CC0")

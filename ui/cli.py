@@ -1,4 +1,4 @@
-"""The `exoqa` command line: ask, search, build, sources, eval, ingest, serve (it calls the `assistant` library)."""
+"""The `exoqa` command line: ask, search, build, sources, eval, ingest, serve, mcp (it calls the `assistant` library)."""
 from __future__ import annotations
 
 import argparse
@@ -32,19 +32,39 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--corpus", default=None, help="corpus directory (default: the shipped corpus)")
     for command in (ask, search, build, sources):
         command.add_argument("--corpus", default=None, help="corpus directory (default: the shipped corpus)")
-    evaluate = sub.add_parser("eval", help="score the assistant on question files (JSON Lines)")
-    evaluate.add_argument("questions", nargs="+", help="question files: retrieval and/or safety items")
+    evaluate = sub.add_parser("eval", help="score the assistant on question files (JSON Lines) or a BEIR dataset")
+    evaluate.add_argument("questions", nargs="*", help="question files (retrieval and/or safety items), or one BEIR "
+                          "dataset directory (corpus.jsonl, queries.jsonl, qrels/<split>.tsv)")
     evaluate.add_argument("--corpus", default=None, help="corpus directory (default: the shipped corpus)")
     evaluate.add_argument("--k", type=int, default=10, help="passages retrieved per question (default 10)")
     evaluate.add_argument("--out", default="exoqa-eval-report", help="report directory (default ./exoqa-eval-report)")
     evaluate.add_argument("--thresholds", default=None, help="JSON {min: {path: v}, max: {path: v}}; exit 1 if missed")
     evaluate.add_argument("--no-progress", action="store_true")
+    # BEIR datasets, TREC runs and paired significance (assistant/evaluation/beir.py)
+    evaluate.add_argument("--split", default="test", help="BEIR: the judgments to score, qrels/<split>.tsv")
+    evaluate.add_argument("--run", default=None, help="BEIR: TREC run file to write (default <out>/run.trec)")
+    evaluate.add_argument("--run-tag", default="exoqa", help="BEIR: the run's name in its TREC file")
+    evaluate.add_argument("--depth", type=int, default=100, help="BEIR: documents ranked per query (default 100)")
+    evaluate.add_argument("--index-dir", default=None, help="BEIR: where the dataset's index is kept "
+                          "(default <dataset>/.exoqa-index/)")
+    evaluate.add_argument("--measures", nargs="+", default=None, metavar="MEASURE",
+                          help="BEIR and --compare: ir-measures names (default nDCG@10 RR@10 R@10 R@100 Success@1 "
+                          "Success@5)")
+    evaluate.add_argument("--compare", nargs=2, default=None, metavar=("RUN_A", "RUN_B"),
+                          help="paired t-test and randomisation test of two TREC runs over --qrels")
+    evaluate.add_argument("--qrels", default=None, help="--compare: qrels (BEIR TSV or TREC) or a BEIR dataset dir")
+    mcp = sub.add_parser("mcp", help="serve ask, search and sources as MCP tools on stdio (needs exoqa[mcp])")
+    mcp.add_argument("--corpus", default=None, help="corpus directory (default: the shipped corpus)")
     ingest = sub.add_parser("ingest", help="add .txt/.md/.html/.pdf documents to a corpus and update its index")
     ingest.add_argument("paths", nargs="+", help="files or folders")
     ingest.add_argument("--corpus", default=None, help="corpus directory (default: the shipped corpus)")
     ingest.add_argument("--license", default="unknown", help="licence recorded for these documents")
     ingest.add_argument("--url", default="", help="URL recorded for these documents")
     ingest.add_argument("--no-index", action="store_true", help="only write corpus files; index on first use")
+    ingest.add_argument("--replace", action="store_true",
+                        help="let a different document replace the one already under its id (else it is refused)")
+    ingest.add_argument("--max-chars", type=int, default=None, metavar="N",
+                        help="characters of new text one run may add to the index (default 1,000,000)")
     return parser
 
 
@@ -62,6 +82,15 @@ def main(argv: list[str] | None = None) -> int:
 
             serve(host=args.host, port=args.port, corpus_dir=args.corpus, model=args.model,
                   allow_download=args.allow_download, settings=args.settings)
+            return 0
+        if args.command == "mcp":
+            try:
+                from ui.mcp_server import run
+            except ImportError as exc:
+                print(f"exoqa: the MCP server needs the mcp package: pip install 'exoqa[mcp]' ({exc})",
+                      file=sys.stderr)
+                return 1
+            run(corpus_dir=args.corpus, model=args.model, allow_download=args.allow_download, settings=args.settings)
             return 0
         if args.command in ("ask", "search"):
             clean_question(args.question if args.command == "ask" else args.query)  # fail before loading
@@ -115,22 +144,31 @@ def _ingest(args: argparse.Namespace) -> int:
     from assistant.corpus.sources import load_corpus
     from assistant.paths import default_corpus_dir, default_index_dir
     from assistant.retrieval.embeddings import load_embedder
-    from assistant.corpus.ingest import ingest
-    from assistant.retrieval.retriever import build_index
+    from assistant.corpus.ingest import MAX_INGEST_CHARS, duration, ingest
+    from assistant.retrieval.incremental import estimate_build, source_keys
+    from assistant.retrieval.retriever import build_index, plan_index
 
     corpus_dir = Path(args.corpus) if args.corpus else default_corpus_dir()
-    result = ingest([Path(p) for p in args.paths], corpus_dir, license=args.license, url=args.url)
-    for status in ("added", "updated", "unchanged"):
+    max_chars = MAX_INGEST_CHARS if args.max_chars is None else args.max_chars
+    result = ingest([Path(p) for p in args.paths], corpus_dir, license=args.license, url=args.url,
+                    max_chars=max_chars, replace=args.replace)
+    for status in ("added", "updated", "replaced", "unchanged"):
         for source_id in getattr(result, status):
             print(f"{status}: {source_id}")
     for name, reason in result.skipped:
         print(f"skipped: {name}: {reason}", file=sys.stderr)
-    print(f"{len(result.added)} added, {len(result.updated)} updated, {len(result.unchanged)} unchanged, "
-          f"{len(result.skipped)} skipped -> {corpus_dir}")
-    if not args.no_index and (result.added or result.updated or result.unchanged):
+    print(f"{len(result.added)} added, {len(result.updated)} updated, {len(result.replaced)} replaced, "
+          f"{len(result.unchanged)} unchanged, {len(result.skipped)} skipped -> {corpus_dir}")
+    if not args.no_index and (result.changed or result.unchanged):
         index_dir = default_index_dir(args.model, corpus_dir)
-        reused = build_index(load_corpus(corpus_dir), load_embedder(args.model, args.allow_download), index_dir,
-                             args.settings)
+        corpus, embedder = load_corpus(corpus_dir), load_embedder(args.model, args.allow_download)
+        plan = plan_index(corpus, embedder, args.settings)
+        estimate = estimate_build(index_dir, embedder.dim, plan.units, plan.texts,
+                                  source_keys(embedder.model_id, plan.units, plan.texts), embedder.embed_passages)
+        print(f"indexing: {estimate.to_embed:,} of {estimate.total:,} texts to embed "
+              f"({estimate.characters:,} characters), {estimate.reused:,} reused; "
+              f"estimated {duration(estimate.seconds)} on this machine now", flush=True)
+        reused = build_index(corpus, embedder, index_dir, args.settings)
         print(f"index updated at {index_dir} ({reused} vectors reused from unchanged sources)")
     return 2 if result.skipped else 0
 
@@ -140,8 +178,16 @@ def _eval(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from assistant.core import Assistant
+    from assistant.evaluation import beir
     from assistant.evaluation.run import QuestionFileError, check_thresholds, evaluate, load_question_files, write_report
 
+    if args.compare or args.qrels:
+        return _compare(args)
+    if not args.questions:
+        print("exoqa: eval needs question files, a BEIR dataset directory, or --compare RUN_A RUN_B", file=sys.stderr)
+        return 2
+    if any(beir.is_dataset(Path(p)) for p in args.questions):
+        return _eval_beir(args)
     try:
         questions = load_question_files([Path(p) for p in args.questions])
         thresholds = json.loads(Path(args.thresholds).read_text(encoding="utf-8")) if args.thresholds else None
@@ -161,6 +207,53 @@ def _eval(args: argparse.Namespace) -> int:
     for failure in failures:
         print(f"below threshold: {failure}", file=sys.stderr)
     return 1 if failures else 0
+
+
+def _eval_beir(args: argparse.Namespace) -> int:
+    """Exit 0 with run.trec and a report, 2 for an unusable dataset or options."""
+    from pathlib import Path
+
+    from assistant.evaluation import beir
+    from assistant.retrieval.embeddings import load_embedder
+
+    if len(args.questions) != 1:
+        print("exoqa: eval takes one BEIR dataset directory (question files cannot be mixed in)", file=sys.stderr)
+        return 2
+    try:
+        dataset = beir.load_dataset(Path(args.questions[0]), args.split)
+        beir.parse_measures(args.measures or beir.DEFAULT_MEASURES)
+    except beir.DatasetError as exc:
+        print(f"exoqa: {exc}", file=sys.stderr)
+        return 2
+    report = beir.evaluate_dataset(dataset, load_embedder(args.model, args.allow_download), Path(args.out),
+                                   run_path=args.run, measures=args.measures or beir.DEFAULT_MEASURES,
+                                   depth=args.depth, index_dir=args.index_dir, settings=args.settings,
+                                   tag=args.run_tag, progress=not args.no_progress)
+    print(beir.render_report(report), end="")
+    print(f"run written to {report['run_file']}; report in {Path(args.out) / beir.REPORT_MD}")
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    """Exit 0 with the comparison printed and written to --out, 2 for unusable runs, qrels or options."""
+    from pathlib import Path
+
+    from assistant.evaluation import beir
+
+    if not (args.compare and args.qrels) or args.questions:
+        print("exoqa: --compare RUN_A RUN_B needs --qrels (and no question files)", file=sys.stderr)
+        return 2
+    try:
+        qrels = beir.read_qrels(Path(args.qrels), args.split)
+        comparison = beir.compare_runs(Path(args.compare[0]), Path(args.compare[1]), qrels,
+                                       args.measures or beir.DEFAULT_MEASURES)
+    except beir.DatasetError as exc:
+        print(f"exoqa: {exc}", file=sys.stderr)
+        return 2
+    written = beir.write_comparison(comparison, Path(args.out))
+    print(beir.render_comparison(comparison), end="")
+    print(f"comparison written to {written[1]}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -50,7 +50,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(f"exoqa: {args.workers} workers serving on http://{args.host}:{args.port}/", flush=True)
     uvicorn.run("ui.serve_workers:app", factory=True, host=args.host, port=args.port,
-                workers=args.workers, log_level="warning", timeout_graceful_shutdown=5)
+                workers=args.workers, log_level=os.environ.get("EXOQA_LOG_LEVEL", "warning"), timeout_graceful_shutdown=5,
+                # A worker imports the web stack and loads the model before it answers the supervisor's pings;
+                # on 2 busy cores that takes longer than uvicorn's default 5 s, which kills and restarts it.
+                timeout_worker_healthcheck=120)
     return 0
 
 

@@ -2,23 +2,32 @@
 
 The server starts answering HTTP at once: the corpus (and so the ISEV warnings and the sources list) loads
 synchronously, the model and index in a thread. If the index must be rebuilt, the build reports the texts it
-has embedded so the page and /api/health can show progress instead of hanging.
+has embedded so the page and /api/health can show progress instead of hanging. If a last good index exists
+(with the corpus snapshot it was built from), it serves while the rebuild runs, and keeps serving if the
+rebuild fails (a lock path that is a directory, a full disk): the rebuild's state is `rebuild` in the status.
+
+What HTTP clients see of an error never holds an absolute path (`without_paths`); the log keeps the details.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from assistant import Answer, Assistant, ExoqaError, Passage
+from assistant import Answer, Assistant, ExoqaError, InvalidQuestionError, Passage
 from assistant.core import isev_warnings_for
-from assistant.paths import default_corpus_dir
+from assistant.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
+from assistant.paths import default_corpus_dir, default_index_dir
 from assistant.corpus.sources import load_corpus
-from assistant.retrieval.embeddings import DEFAULT_MODEL
+from assistant.retrieval.embeddings import DEFAULT_MODEL, load_embedder
+from assistant.retrieval.index_store import read_last_good
+from assistant.retrieval.retriever import Retriever, check_manifest, expected_manifest
 from assistant.settings import Settings
 
 log = logging.getLogger("exoqa.ui")
@@ -38,6 +47,20 @@ class Busy(Exception):
 
 class TooSlow(Exception):
     """The library call outlived the per-request time limit."""
+
+
+# An absolute path: "/" at the start or after a space, quote, bracket or "=", not inside a URL or a fraction.
+_ABSOLUTE_PATH = re.compile(r"""(?<![\w:/.~-])/[^\s'"`()<>\[\],;]+""")
+
+
+def without_paths(message: str) -> str:
+    """`message` with each absolute path cut to its last part ("…/e5-small"), for what HTTP clients see."""
+    def last_part(match: re.Match) -> str:
+        path = match.group(0)
+        tail = path.rstrip(".:")  # sentence punctuation after a path stays
+        name = tail.rstrip("/").rsplit("/", 1)[-1]
+        return "…/" + name + path[len(tail):] if name else "…" + path[len(tail):]
+    return _ABSOLUTE_PATH.sub(last_part, message)
 
 
 class Service:
@@ -65,6 +88,8 @@ class Service:
         self._error = ""
         self._done = 0
         self._total = 0
+        self._first_batch: tuple[float, int] | None = None  # (when, texts done) at the first progress report
+        self._rebuild: dict[str, str] | None = None  # while a last good index serves: the rebuild's state
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="exoqa-ask")
         self._slots: asyncio.Semaphore | None = None
         self._loader: threading.Thread | None = None
@@ -83,37 +108,87 @@ class Service:
 
     def _load(self) -> None:
         try:
-            assistant = Assistant.load(corpus_dir=self.corpus_dir, index_dir=self.index_dir, model=self.model,
-                                       allow_download=self.allow_download, rebuild=self.rebuild,
-                                       settings=self.settings, on_progress=self._embedded)
+            embedder = load_embedder(self.model, allow_download=self.allow_download)
+            settings = self.settings or Settings.from_env()
+            load = dict(corpus_dir=self.corpus_dir, index_dir=self.index_dir, model=self.model, embedder=embedder,
+                        settings=settings)
+            try:
+                assistant = Assistant.load(**load, rebuild="never")
+            except (IndexMissingError, IndexMismatchError, IndexCorruptError) as problem:
+                if self.rebuild == "never":
+                    raise
+                # Serve the last good index at once (if there is one) while the index is rebuilt.
+                self._serve_last_good(embedder, settings, str(problem))
+                assistant = Assistant.load(**load, rebuild="auto", on_progress=self._embedded)
+            self._serve(assistant)
             with self._lock:
-                self.assistant, self.corpus, self.warnings = assistant, assistant.corpus, assistant.warnings
-                self._state = "ready"
+                if self._rebuild is not None:  # a last good index served meanwhile: say how the rebuild ended
+                    failed = assistant.retriever.fallback
+                    self._rebuild = {"status": "failed", "error": without_paths(failed)} if failed else \
+                        {"status": "done"}
             log.info("exoqa is ready")
-        except ExoqaError as exc:  # corpus, index or model problem, explained in one line on the page
-            with self._lock:
-                self._state, self._error = "error", str(exc)
-            log.error("exoqa could not load: %s", exc)
         except Exception as exc:  # noqa: BLE001 - the page must say it failed rather than spin forever
+            message = str(exc) if isinstance(exc, ExoqaError) else f"{type(exc).__name__}: {exc}"
             with self._lock:
-                self._state, self._error = "error", f"{type(exc).__name__}: {exc}"
-            log.exception("exoqa could not load")
+                serving = self.assistant is not None
+                if serving:  # the last good index keeps serving; the failed rebuild is reported, not fatal
+                    self._rebuild = {"status": "failed", "error": without_paths(message)}
+                else:
+                    self._state, self._error = "error", without_paths(message)
+            if isinstance(exc, ExoqaError):  # corpus, index or model problem, explained in one line
+                log.error("exoqa could not %s: %s", "rebuild the index" if serving else "load", exc)
+            else:
+                log.exception("exoqa could not load")
+
+    def _serve(self, assistant: Assistant) -> None:
+        with self._lock:
+            self.assistant, self.corpus, self.warnings = assistant, assistant.corpus, assistant.warnings
+            self._state = "ready"
+
+    def _serve_last_good(self, embedder, settings: Settings, reason: str) -> None:
+        """Serve the last good index and the corpus snapshot it was built from, if both are intact."""
+        index_dir = self.index_dir or default_index_dir(self.model, self.corpus_dir)
+        try:
+            corpus, stored = read_last_good(index_dir)
+            check_manifest(stored.manifest, expected_manifest(corpus, embedder, settings))
+        except ExoqaError as unusable:
+            log.info("no last good index to serve during the rebuild: %s", unusable)
+            return
+        note = (f"serving the last good index (built for corpus {stored.manifest['corpus_hash'][:12]}) while the "
+                f"index is rebuilt, because {without_paths(reason)}")
+        stored.manifest = {**stored.manifest, "fallback": note}
+        retriever = Retriever(corpus, embedder, stored, settings)
+        retriever.fallback = note
+        with self._lock:
+            self._rebuild = {"status": "building", "reason": without_paths(reason)}
+        self._serve(Assistant(corpus, retriever))
+        log.warning("exoqa: %s", note)
 
     def _embedded(self, done: int, total: int) -> None:
         with self._lock:
-            if self._state != "building":
+            if self._first_batch is None:  # the clock for the estimate starts after the first batch
                 log.info("building the index (%d sentences and passages to embed)", total)
-            self._state, self._done, self._total = "building", done, total
+                self._first_batch = (time.monotonic(), done)
+            if self.assistant is None:  # nothing to serve yet: the page shows the build
+                self._state = "building"
+            self._done, self._total = done, total
 
     def status(self) -> dict[str, Any]:
         with self._lock:
-            return {"status": self._state, "error": self._error,
-                    "progress": {"done": self._done, "total": self._total}}
+            progress: dict[str, int] = {"done": self._done, "total": self._total}
+            if self._first_batch is not None and self._first_batch[1] < self._done < self._total:
+                started, first_done = self._first_batch
+                rate = (self._done - first_done) / max(1e-6, time.monotonic() - started)
+                progress["eta_seconds"] = round((self._total - self._done) / rate)
+            return {"status": self._state, "error": self._error, "progress": progress,
+                    "rebuild": dict(self._rebuild) if self._rebuild else None}
 
     def health(self) -> dict[str, Any]:
         status = self.status()
         ready = status["status"] == "ready"
         manifest = dict(self.assistant.retriever.index.manifest) if ready else None
+        if manifest and "fallback" in manifest:
+            manifest["fallback"] = without_paths(str(manifest["fallback"]))
         return {
             **status,
             "model": self.assistant.retriever.embedder.model_id if ready else self.model,
@@ -153,11 +228,26 @@ class Service:
 
     async def ask(self, question: str, history: Sequence[Any] | None = None) -> Answer:
         assistant = self._ready_assistant()
-        return await self._run(assistant.ask, question, list(history or []))
+        return await self._shown(self._run(assistant.ask, question, list(history or [])))
 
     async def search(self, query: str, k: int) -> list[Passage]:
         assistant = self._ready_assistant()
-        return await self._run(assistant.search, query, k)
+        return await self._shown(self._run(assistant.search, query, k))
+
+    @staticmethod
+    async def _shown(call):
+        """Await a library call; an error that goes to the client loses its absolute paths (the log keeps them)."""
+        try:
+            return await call
+        except InvalidQuestionError:
+            raise
+        except ExoqaError as exc:
+            log.error("exoqa call failed: %s", exc)
+            try:
+                shown = type(exc)(without_paths(str(exc)))
+            except TypeError:
+                shown = ExoqaError(without_paths(str(exc)))
+            raise shown from None
 
     def sources(self) -> list[dict]:
         return [s.card() for s in self.corpus.sources]

@@ -5,6 +5,14 @@ from the file name. A document that is too big, of another type, or cannot be pa
 skipped; nothing is written for it. Each corpus file is written atomically (temporary file, then rename),
 and a document whose bytes are unchanged since it was last ingested is left alone. Corpus files that
 `ingest` did not write (such as the shipped sources) are never replaced.
+
+Never losing a document silently: each corpus file records where its document came from (`source_path`, the
+resolved path). A different document whose name gives an existing id (`a/zebra.txt` after `b/zebra.txt`, or
+`x.html` after `x.txt`) is refused with a reason unless `replace=True` (`exoqa ingest --replace`); the same
+document ingested again from its own path is an update.
+
+Ingest is bounded by what indexing costs: the characters of new text one run adds to the index (`max_chars`,
+default MAX_INGEST_CHARS); a document that would take the run past it is refused with the time it would take.
 """
 from __future__ import annotations
 
@@ -21,7 +29,12 @@ from assistant.text.language import detect_language
 
 ALLOWED_SUFFIXES = {".txt": "text", ".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html",
                     ".pdf": "pdf"}
-MAX_BYTES = 20 * 1024 * 1024
+MAX_BYTES = 20 * 1024 * 1024  # what is read and parsed; what is indexed is bounded by MAX_INGEST_CHARS
+# Characters of new text one ingest run may add to the index. Building embeds each character about twice
+# (sentence and passage vectors): 744 (Chinese) to 1,985 (English) corpus characters/s on this 2-core machine
+# (docs/performance.md), so a million characters is 8 to 22 minutes of building. `--max-chars` raises it.
+MAX_INGEST_CHARS = 1_000_000
+SLOWEST_CHARS_PER_SECOND = 744  # the slower (Chinese) build rate above, for a pessimistic time in refusals
 MAX_TITLE_CHARS = 300
 INGESTED_BY = "exoqa ingest"
 _ID_UNSAFE = re.compile(r"[^a-z0-9._-]+")
@@ -39,10 +52,12 @@ class IngestResult:
     updated: list[str] = field(default_factory=list)     # source ids whose document changed
     unchanged: list[str] = field(default_factory=list)   # same bytes as when last ingested
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file name, reason)
+    replaced: list[str] = field(default_factory=list)    # ids now holding a different document (replace=True)
+    characters: int = 0                                  # characters of new text written (what must be indexed)
 
     @property
     def changed(self) -> bool:
-        return bool(self.added or self.updated)
+        return bool(self.added or self.updated or self.replaced)
 
 
 def source_id_for(path: Path) -> str:
@@ -54,6 +69,12 @@ def source_id_for(path: Path) -> str:
         raise UnparseableDocument(f"cannot derive a corpus id from the file name {Path(path).name!r}; rename it "
                                   "with letters or digits")
     return slug
+
+
+def _visible(text: str) -> str:
+    """Without format characters (Unicode Cf: bidi overrides such as U+202E, zero-width characters), which
+    could make a title or file name display as something else."""
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
 
 
 def _clean(text: str) -> str:
@@ -135,11 +156,12 @@ def document_to_source_bytes(path: Path, data: bytes, license: str = "unknown", 
     body = _clean(text)
     if not body:
         raise UnparseableDocument("no text could be extracted (a scanned PDF or an empty file?)")
-    title = " ".join((title or "").split())[:MAX_TITLE_CHARS] or path.stem
-    meta = {"id": source_id, "title": title, "authors": "", "year": "", "url": url,
+    file_name = _visible(path.name)
+    title = " ".join(_visible(title or "").split())[:MAX_TITLE_CHARS] or " ".join(_visible(path.stem).split())
+    meta = {"id": source_id, "title": title or source_id, "authors": "", "year": "", "url": url,
             "language": detect_language(body[:2000]), "role": "document", "license": license or "unknown",
-            "completeness": "full", "source_file": path.name,
-            "sha256": hashlib.sha256(data).hexdigest(), "provenance": f"{INGESTED_BY} from {path.name} ({kind})"}
+            "completeness": "full", "source_file": file_name, "source_path": _visible(str(path.resolve())),
+            "sha256": hashlib.sha256(data).hexdigest(), "provenance": f"{INGESTED_BY} from {file_name} ({kind})"}
     serialized = serialize_source(meta, body + "\n")
     parse_source_bytes(serialized, f"{source_id}.txt")  # the corpus must be able to read what we write
     return source_id, serialized
@@ -177,9 +199,40 @@ def _size(count: int) -> str:
     return f"{count / 1024 / 1024:.1f} MiB" if count >= 1024 * 1024 else f"{count:,} bytes"
 
 
+def duration(seconds: float) -> str:
+    """'3 h 35 min', '12 min', '40 s': a build time as a person reads it."""
+    seconds = max(0, round(seconds))
+    if seconds >= 3600:
+        return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+    if seconds >= 600:
+        return f"{seconds // 60} min"
+    if seconds >= 60:
+        return f"{seconds // 60} min {seconds % 60} s"
+    return f"{seconds} s"
+
+
+def _same_document(existing, path: Path) -> bool:
+    """Whether the corpus file `existing` was ingested from the file at `path` (an update, not a clash).
+
+    Files ingested before `source_path` was recorded are known only by their file name."""
+    recorded = existing.meta.get("source_path")
+    if recorded:
+        return recorded == _visible(str(path.resolve()))
+    return existing.meta.get("source_file") == _visible(path.name)
+
+
+def _clash(source_id: str, existing, path: Path) -> str:
+    where = existing.meta.get("source_path") or existing.meta.get("source_file") or "another file"
+    return (f"the corpus already has {source_id!r} from {where}, a different document; pass --replace "
+            "(replace=True) to replace it, or rename this file")
+
+
 def ingest(paths: list[Path], corpus_dir: Path, license: str = "unknown", url: str = "",
-           max_bytes: int = MAX_BYTES) -> IngestResult:
-    """Add or update the documents at `paths` (files or folders) in `corpus_dir` (created if missing)."""
+           max_bytes: int = MAX_BYTES, max_chars: int = MAX_INGEST_CHARS, replace: bool = False) -> IngestResult:
+    """Add or update the documents at `paths` (files or folders) in `corpus_dir` (created if missing).
+
+    A different document under an existing id is refused unless `replace`; documents whose new text would take
+    this run past `max_chars` characters are refused (see the module docstring)."""
     corpus_dir = Path(corpus_dir)
     corpus_dir.mkdir(parents=True, exist_ok=True)
     result = IngestResult()
@@ -204,15 +257,36 @@ def ingest(paths: list[Path], corpus_dir: Path, license: str = "unknown", url: s
                 if existing is None or not existing.meta.get("provenance", "").startswith(INGESTED_BY):
                     raise UnparseableDocument(f"the corpus already has a source {source_id!r} that ingest did not "
                                               "add; rename the file")
-                if existing.sha256 == hashlib.sha256(serialized).hexdigest():
+                identical_copy = not replace and existing.meta.get("sha256") == hashlib.sha256(data).hexdigest() \
+                    and existing.meta.get("source_file") == _visible(name)  # the same bytes from another folder
+                if existing.sha256 == hashlib.sha256(serialized).hexdigest() or identical_copy:
                     claimed[source_id] = name
                     result.unchanged.append(source_id)
                     continue
-                status = "updated"
+                if _same_document(existing, path):
+                    status = "updated"
+                elif replace:
+                    status = "replaced"
+                else:
+                    raise UnparseableDocument(_clash(source_id, existing, path))
+            size = len(parse_source_bytes(serialized, target.name).text)
+            if result.characters + size > max_chars:
+                raise UnparseableDocument(_over_budget(size, result.characters, max_chars))
         except (UnparseableDocument, OSError) as exc:
             result.skipped.append((name, str(exc)))
             continue
         write_atomic(target, serialized)
         claimed[source_id] = name
+        result.characters += size
         getattr(result, status).append(source_id)
     return result
+
+
+def _over_budget(size: int, used: int, max_chars: int) -> str:
+    """Why a document is refused for what indexing it would cost."""
+    cost = f"about {duration(size / SLOWEST_CHARS_PER_SECOND)} to index on this machine"
+    if size > max_chars:
+        return (f"its text is {size:,} characters ({cost}), over the {max_chars:,}-character indexing limit of one "
+                "ingest; split it, or raise the limit with --max-chars")
+    return (f"its text is {size:,} characters ({cost}) and this run already adds {used:,} of its {max_chars:,}; "
+            "ingest it in another run, or raise the limit with --max-chars")

@@ -94,6 +94,9 @@ def build_lock(directory: Path, timeout: float | None = None, on_wait=None):
     except Timeout:
         raise IndexLockedError(f"another build of {directory} held its lock for over {timeout:.0f} s; "
                                f"try again when it has finished (lock file {lock_path(directory).name})") from None
+    except IsADirectoryError as exc:
+        raise IndexBuildError(f"cannot take the build lock beside {directory}: {lock_path(directory)} is a "
+                              "directory, not a lock file; remove it") from exc
     except OSError as exc:
         raise IndexBuildError(f"cannot take the build lock beside {directory} ({exc}); is the directory "
                               "read-only or the disk full?") from exc

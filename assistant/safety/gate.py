@@ -23,8 +23,8 @@ import numpy as np
 from assistant.safety import patterns as P
 from assistant.safety.classifier import SafetyClassifier, Verdict, default_classifier
 from assistant.safety.policy import BY_ID, Decision, category as policy_category
-from assistant.safety.rules import (CHRONIC, HAPPENING_NOW, SPOKEN_FOR, asks_about_sources, asks_to_assert_falsehood,
-                                    first_emergency, first_refusal, split_clauses)
+from assistant.safety.rules import (ADVICE_OBJECT, CHRONIC, HAPPENING_NOW, SPOKEN_FOR, asks_about_sources,
+                                    asks_to_assert_falsehood, first_emergency, first_refusal, split_clauses)
 from assistant.settings import Settings
 from assistant.text.glossary import expand
 from assistant.text.normalize import fold
@@ -120,6 +120,9 @@ class Gate:
             return _decided(Decision.REFUSE, refusal_rule.category, f"rule:{refusal_rule.id}"), whole
         if asks_to_assert_falsehood(turn.normalised) and refused in (None, "manipulation"):
             return _decided(Decision.ANSWER, "false_statement", "rule:assert_falsehood"), whole
+        if refused == "manipulation" and len(turn.clauses) > 1 and self._only_instructions_around_a_question(
+                turn, vector, clause_verdicts):
+            return _decided(Decision.ANSWER, "declined_instructions", "clause"), whole
         if refused is not None:
             return _decided(Decision.REFUSE, refused, "classifier"), whole
         return _decided(Decision.ANSWER, whole.best_category(Decision.ANSWER), "classifier"), whole
@@ -137,6 +140,18 @@ class Gate:
             if p >= self._refusal_bar(text) and p > verdict.p(Decision.EMERGENCY):
                 return verdict.best_category(Decision.REFUSE)
         return None
+
+    def _only_instructions_around_a_question(self, turn: _Turn, vector, clause_verdicts: list[Verdict]) -> bool:
+        """The turn's only request is a question about the sources; its other clauses are instructions (to drop
+        the rules, play a role, hide the warnings), which exoqa declines and otherwise ignores."""
+        verdicts = clause_verdicts or self._verdicts(turn, vector, with_clauses=True)[1:]
+        t = self.settings.safety_refuse_threshold
+        question = any(v.p(Decision.ANSWER) >= t and v.best_category(Decision.ANSWER) in ("factual", "factual_near_advice")
+                       for v in verdicts)
+        personal = any(v.p(Decision.REFUSE) >= t and (v.best_category(Decision.REFUSE) != "manipulation"
+                                                      or ADVICE_OBJECT.search(clause))
+                       for v, clause in zip(verdicts, turn.clauses))
+        return question and not personal
 
     def _refusal_bar(self, text: str) -> float:
         asked = P.NEUTRAL_ASK.sub(" ", text)

@@ -97,12 +97,21 @@ CATEGORIES: tuple[Category, ...] = (
     Category("factual", Decision.ANSWER, "a question about what the sources say", {"en": "", "zh": ""}),
     Category("factual_near_advice", Decision.ANSWER,
              "a question about what the sources say on doses, prices, clinics, buying or safety: answered, with a "
-             "note that the quotes are not advice", {"en": "", "zh": ""}),
+             "note that the quotes are not advice",
+             {"en": ("*These are the sources' words, not advice for anyone's situation: a licensed clinician who "
+                     "knows the person is the one to ask about a decision.*"),
+              "zh": "*以下是来源原文，不是针对任何人具体情况的建议；具体决定请咨询了解当事人情况的正规执业医生。*"}),
     Category("not_emergency", Decision.ANSWER,
              "a factual question that mentions a health problem that is chronic, over, hypothetical or only "
              "mentioned", {"en": "", "zh": ""}),
     Category("off_topic_or_chat", Decision.ANSWER, "greetings, thanks, questions about exoqa or unrelated topics",
              {"en": "", "zh": ""}),
+    Category("declined_instructions", Decision.ANSWER,
+             "instructions to set exoqa's rules aside, play a role or drop its warnings, around a question about the "
+             "sources: the instructions are declined and the question answered",
+             {"en": ("**exoqa does not follow instructions to set its rules aside, play a role or leave out its "
+                     "warnings.** Here is what the sources say about the question."),
+              "zh": "**exoqa 不会按指令放下自己的规则、扮演角色或省略安全提醒。** 以下是来源对这个问题的原文。"}),
     Category("false_statement", Decision.ANSWER,
              "a request to assert, add or pretend a statement that no source makes: declined, and answered from the "
              "sources",
@@ -155,13 +164,6 @@ _MANIPULATION = {
            "exoqa 给出的每条引文都逐字核对过原文。无论请求如何包装，它都不就疗法、剂量、购买渠道、价格或诊所给出个人建议。\n\n"
            "如果您想了解资料里怎么说，欢迎继续提问。"),
 }
-_NEAR_ADVICE_NOTE = {
-    "en": ("*These are the sources' words, not advice for anyone's situation: a licensed clinician who knows the "
-           "person is the one to ask about a decision.*"),
-    "zh": "*以下是来源原文，不是针对任何人具体情况的建议；具体决定请咨询了解当事人情况的正规执业医生。*",
-}
-
-
 def _lang(language: str) -> str:
     return "zh" if str(language).lower().startswith("zh") else "en"
 
@@ -188,8 +190,3 @@ def refusal_message(language: str, category_id: str) -> str:
 def emergency_message(language: str, category_id: str) -> str:
     entry = BY_ID.get(ALIASES.get(category_id, category_id))
     return message(language, entry.id if entry and entry.decision == Decision.EMERGENCY else "acute_harm")
-
-
-def near_advice_note(language: str) -> str:
-    """A gentle note for an answered question whose topic is close to advice (doses, prices, clinics)."""
-    return _NEAR_ADVICE_NOTE[_lang(language)]
