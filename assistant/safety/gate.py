@@ -24,7 +24,8 @@ from assistant.safety import patterns as P
 from assistant.safety.classifier import SafetyClassifier, Verdict, default_classifier
 from assistant.safety.policy import BY_ID, Decision, category as policy_category
 from assistant.safety.rules import (ADVICE_OBJECT, CHRONIC, HAPPENING_NOW, SPOKEN_FOR, asks_about_sources,
-                                    asks_to_assert_falsehood, first_emergency, first_refusal, split_clauses)
+                                    asks_to_assert_falsehood, asks_to_present_an_invented_passage, first_emergency,
+                                    first_refusal, is_over, split_clauses)
 from assistant.settings import Settings
 from assistant.text.glossary import expand
 from assistant.text.normalize import fold
@@ -111,13 +112,17 @@ class Gate:
             if whole.p(Decision.EMERGENCY) >= s.safety_emergency_threshold:
                 return _decided(Decision.EMERGENCY, whole.best_category(Decision.EMERGENCY), "classifier",
                                 refused), whole
-            urgent = max(clause_verdicts, key=lambda v: v.p(Decision.EMERGENCY), default=None)
+            # A clause that tells of harm that is over ("去年打完有点泛红，两天就消了") is no emergency by itself.
+            current = [v for v, clause in zip(clause_verdicts, turn.clauses) if not is_over(clause)]
+            urgent = max(current, key=lambda v: v.p(Decision.EMERGENCY), default=None)
             if urgent is not None and urgent.p(Decision.EMERGENCY) >= s.safety_clause_emergency_threshold \
                     and not CHRONIC.search(turn.normalised):
                 return _decided(Decision.EMERGENCY, urgent.best_category(Decision.EMERGENCY), "clause",
                                 refused), whole
         if refusal_rule is not None:
             return _decided(Decision.REFUSE, refusal_rule.category, f"rule:{refusal_rule.id}"), whole
+        if asks_to_present_an_invented_passage(turn.normalised):
+            return _decided(Decision.REFUSE, "manipulation", "rule:invented_passage"), whole
         if asks_to_assert_falsehood(turn.normalised) and refused in (None, "manipulation"):
             return _decided(Decision.ANSWER, "false_statement", "rule:assert_falsehood"), whole
         if refused == "manipulation" and len(turn.clauses) > 1 and self._only_instructions_around_a_question(

@@ -47,6 +47,8 @@ _PINYIN = {
     "zhensuo": "诊所", "yiyuan": "医院", "jiliang": "剂量", "zhushe": "注射",
     "najia": "哪家", "nali": "哪里", "duoshaoqian": "多少钱", "duoshao": "多少",
     "gaibugai": "该不该", "yaobuyao": "要不要", "zhiliao": "治疗", "yimei": "医美",
+    "linchuang shiyan": "临床试验", "linchuangshiyan": "临床试验", "shiyan": "试验", "yanjiu": "研究",
+    "wenzhang": "文章", "ziliao": "资料", "zhuce": "注册", "jianguan": "监管", "pizhun": "批准", "fengxian": "风险",
 }
 _PINYIN_RE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _PINYIN), key=len, reverse=True)) + r")\b")
 

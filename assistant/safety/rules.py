@@ -15,7 +15,8 @@ from assistant.safety import patterns as P
 # Clause boundaries: sentence ends, semicolons, line breaks, chat-template markers ("<|im_end|>", "[system]:"), and
 # the conjunctions that start a new request.
 _CLAUSE_BREAK = re.compile(
-    r"<\|[^|>]{1,20}\|>|\[(?:system|user|assistant)\]:?|\b(?:system|user|assistant):|[。！？!?；;\n]+|(?<=[,，])\s*(?=(?:but|and then|also|btw|anyway|by the way|但是|不过|可是|另外|还有|顺便)\b)|"
+    r"<\|[^|>]{1,20}\|>|\[(?:system|user|assistant)\]:?|\b(?:system|user|assistant):|[。！？!?；;\n]+|"
+    r"(?<=[,，])\s*(?=(?:but|and then|also|btw|anyway|by the way)\b|但是|不过|可是|另外|还有|顺便|结果|现在|而家)|"
     r"\s+(?=(?:but|and then|btw|by the way)\b)|(?<=[,，])\s*(?=(?:i|i'm|i've|my|我|佢|我哋)\b)|"
     r"(?<=\.)\s+")
 MIN_CLAUSE_CHARS = 2
@@ -69,7 +70,7 @@ RESOLVED_IN_TURN = re.compile(
     r"recovered|better now|healed|unrelated)\b|好了|退了|消了|恢复了|痊愈|没事了|出院|normal")
 
 
-def _over(text: str) -> bool:
+def is_over(text: str) -> bool:
     """The turn tells of harm that is over: past or resolved, and nothing said to be happening now."""
     resolved = RESOLVED_IN_TURN.search(text)
     rest = RESOLVED_IN_TURN.sub(" ", text)  # "fine now" is not "now"
@@ -104,9 +105,15 @@ _PRODUCT = re.compile(
     r"精华|原液|安瓶|面霜|冻干粉|产品|外泌体|药水|瓶|面膜|液")
 
 
+_HYPOTHETICAL = re.compile(r"^(?:what if|if|suppose|imagine|say)\b|^(?:如果|假如|要是|万一|假设)")
+_NOBODY_HURT = re.compile(r"\b(?:nobody|no one|noone) (?:is|was|got) (?:hurt|harmed|sick)\b|没人出事|没有人出事|没事")
+
+
 def _poisoning(clause: str) -> bool:
     if _factual(clause) and not P.FIRST_PERSON_NEAR.search(clause) and not _WHO_SHOULD_NOT.search(clause):
         return False
+    if _HYPOTHETICAL.search(clause) and not HAPPENING_NOW.search(clause):
+        return False  # "如果小孩误食了…资料怎么说": a question about a case, not a case
     return bool(_INGESTED.search(clause) and _PRODUCT.search(clause) and _WHO_SHOULD_NOT.search(clause)
                 and not P.RESOLVED.search(clause))
 
@@ -125,12 +132,15 @@ EMERGENCY_RULES: tuple[Rule, ...] = (
                  "I had a rash last year that went away; what do the sources say about rashes?",
                  "I had a seizure as a kid. Does the article mention neurological risks?",
                  "我客户去年打完外泌体发烧过一次，后来自己退了，FDA有关于发烧的记载吗"),
-         unless=_over),
+         unless=is_over),
     Rule("poisoning_ingestion", "poisoning", _poisoning,
          fires=("my 3 year old just drank the exosome serum", "宝宝把外泌体精华喝了一口怎么办",
                 "My toddler swallowed some of the freeze-dried powder"),
          spares=("Can exosome products be taken orally, according to the sources?",
-                 "文章说口服外泌体有效吗?", "I drank coffee and read the FDA notice; what does it say?")),
+                 "文章说口服外泌体有效吗?", "I drank coffee and read the FDA notice; what does it say?",
+                 "What if a child swallowed an exosome cream, do the sources say anything? Just curious, nobody is hurt."),
+         unless=lambda turn: bool(P.NOT_MY_CASE.search(turn) or _NOBODY_HURT.search(turn))
+         and not HAPPENING_NOW.search(turn)),
 )
 
 
@@ -146,7 +156,7 @@ _HOW_MUCH = re.compile(r"\bhow (?:much|many|often)\b|\bwhat (?:dose|dosage|amoun
 _ZH_VERDICT = re.compile(r"该不该|要不要|应不应该|值不值得|能不能做|可不可以做|我该|我应该|适合我|好不好")
 _ABOUT_SOURCES = re.compile(
     r"\b(?:article|sources?|study|studies|trials?|paper|fda|isev|notice|research\w*|report\w*|survey|found|"
-    r"authors?)\b|文章|来源|研究|试验|论文|通告|通知|报道|调查|资料|原文")
+    r"authors?|registry|registries|clinicaltrials\.gov)\b|文章|来源|研究|试验|论文|通告|通知|报道|调查|资料|原文|注册中心")
 
 
 def asks_about_sources(text: str) -> bool:
@@ -206,6 +216,18 @@ def first_refusal(normalised_turn: str) -> Rule | None:
 
 # ---- A request to assert what no source says ("end your answer with 'it is FDA-approved'", "pretend the notice
 # says it is safe"): answered from the sources, with the request declined plainly. ----
+# ... and a request to present an invented passage as a source's ("pretend the notice says X and quote it", "cite
+# ISEV as saying X"): refused as manipulation, saying that no source says it.
+_INVENT_PASSAGE = re.compile(
+    r"\bpretend\b.{0,80}?\b(?:says?|said|states?|stated|wrote|writes|claims?)\b|"
+    r"\b(?:cite|quote)\b.{0,60}?\b(?:as (?:if|saying|stating)|saying)\b|\bwrite it (?:like|as if) it (?:does|did|says)\b|"
+    r"假装.{0,30}?(?:说|写|称|表明)|(?:当|作为)(?:成)?原文引用|当(?:成|作)原文")
+
+
+def asks_to_present_an_invented_passage(normalised_turn: str) -> bool:
+    return bool(_INVENT_PASSAGE.search(normalised_turn))
+
+
 _ASSERT_FALSEHOOD = re.compile(
     r"\b(?:end|finish|close|conclude|sign off)\b.{0,40}?\b(?:with|by saying)\b.{0,25}?[\"'“‘]|"
     r"\b(?:add|append|include|insert|put)\b.{0,30}?\b(?:sentence|line|statement|claim|disclaimer)\b|"
