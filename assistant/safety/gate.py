@@ -27,8 +27,11 @@ from assistant.safety.rules import (ADVICE_OBJECT, CHRONIC, HAPPENING_NOW, SPOKE
                                     asks_to_assert_falsehood, asks_to_present_an_invented_passage, first_emergency,
                                     first_refusal, is_over, split_clauses)
 from assistant.settings import Settings
+from assistant.text.follow_up import word_units
 from assistant.text.glossary import expand
 from assistant.text.normalize import fold
+
+SHORT_TURN_UNITS = 4  # word-sized units (text.follow_up.word_units)
 
 Embed = Callable[[Sequence[str]], np.ndarray]  # texts -> (n, dim) e5 query vectors
 GATE_LANGUAGES = ("zh", "en")
@@ -109,7 +112,11 @@ class Gate:
         if emergency_rule is not None:
             return _decided(Decision.EMERGENCY, emergency_rule.category, f"rule:{emergency_rule.id}", refused), whole
         if not not_a_case:
-            if whole.p(Decision.EMERGENCY) >= s.safety_emergency_threshold:
+            # A turn of a few words carries little evidence ("FDA warning letter"): the classifier alone must be as
+            # sure as for a clause; the rules still read it.
+            bar = s.safety_clause_emergency_threshold if word_units(fold(raw)) <= SHORT_TURN_UNITS \
+                else s.safety_emergency_threshold
+            if whole.p(Decision.EMERGENCY) >= bar:
                 return _decided(Decision.EMERGENCY, whole.best_category(Decision.EMERGENCY), "classifier",
                                 refused), whole
             # A clause that tells of harm that is over ("去年打完有点泛红，两天就消了") is no emergency by itself.
