@@ -113,7 +113,7 @@ def test_search_returns_passages_or_raises_invalid_question(assistant, query, k)
         passages = assistant.search(query, k)
     except InvalidQuestionError:
         return
-    assert 1 <= len(passages) <= k
+    assert 1 <= len(passages) <= (assistant.settings.search_k if k is None else k)  # None: the default k
     assert all(assistant.corpus[p.source_id].text[p.start:p.end] == p.text for p in passages)
 
 
