@@ -39,6 +39,7 @@ from assistant.query import Query  # noqa: E402
 from assistant.retrieval import retriever as shipped  # noqa: E402
 from assistant.retrieval.lexical import LexicalIndex  # noqa: E402
 from assistant.retrieval.retriever import Retriever, expected_manifest  # noqa: E402
+from assistant.settings import Settings  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "benchmarks" / "pubmedqa" / "ori_pqal.json"
 DEFAULT_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "exoqa" / "pubmedqa"
@@ -153,7 +154,7 @@ def fusion_ablations(retriever: Retriever, vectors: np.ndarray, query_texts: lis
 
 def _index_is_current(corpus: Corpus, embedder, index_dir: Path) -> bool:
     try:
-        check_manifest(read_manifest(index_dir), expected_manifest(corpus, embedder))
+        check_manifest(read_manifest(index_dir), expected_manifest(corpus, embedder, Settings.from_env()))
         return True
     except ExoqaError:
         return False
