@@ -224,7 +224,7 @@ def _same_document(existing, path: Path) -> bool:
 def _clash(source_id: str, existing, path: Path) -> str:
     where = existing.meta.get("source_path") or existing.meta.get("source_file") or "another file"
     return (f"the corpus already has {source_id!r} from {where}, a different document; pass --replace "
-            "(replace=True) to replace it, or rename this file")
+            "(in Python: replace=True) to replace it, or rename this file")
 
 
 def ingest(paths: list[Path], corpus_dir: Path, license: str = "unknown", url: str = "",

@@ -1,6 +1,8 @@
 """The reply as Markdown: lead (refusal / emergency / abstention), quotes with citations, sources, ISEV warnings."""
 from __future__ import annotations
 
+import re
+
 from assistant.corpus.sources import Corpus
 from assistant.reply.answer import Quote
 from assistant.reply.isev import IsevWarning, warnings_for
@@ -12,6 +14,18 @@ _LABELS = {
            "none": "The sources do not cover this question, so exoqa cannot answer it from them.",
            "sources": "Sources", "warnings": "ISEV patient safety warnings", "summary": "(summary)"},
 }
+
+
+_BRACKET_AT_LINE_START = re.compile(r"^([ \t>]*)\[", re.MULTILINE)
+
+
+def markdown_safe(text: str) -> str:
+    """Document text (a quote, a title) for the Markdown reply: it reads as the same characters, but never
+    becomes HTML or a link for a client that renders Markdown with HTML on (a document's `<script>`, `<img
+    onerror=...>` or `[x](javascript:...)`). `<` becomes `&lt;`; `](` and a `[` opening a line (a link
+    definition) are backslash-escaped; citation marks such as "[14]" are left as they are."""
+    text = text.replace("<", "&lt;").replace("](", "\\](")
+    return _BRACKET_AT_LINE_START.sub(lambda m: m.group(1) + "\\[", text)
 
 
 def render(language: str, lead: str | None, quotes: list[Quote], corpus: Corpus, warnings: tuple[IsevWarning, ...],
@@ -27,9 +41,9 @@ def render(language: str, lead: str | None, quotes: list[Quote], corpus: Corpus,
         for q in quotes:
             source = corpus[q.source_id]
             other = f" {labels['other']}" if source.language != language else ""
-            parts.append(f"> {q.text} [{q.n}]{other}")
+            parts.append(f"> {markdown_safe(q.text)} [{q.n}]{other}")
         parts.append(f"**{labels['sources']}:** " + "; ".join(
-            f"[{q.n}] {corpus[q.source_id].title} ({q.source_id}, {q.start}–{q.end})" for q in quotes))
+            f"[{q.n}] {markdown_safe(corpus[q.source_id].title)} ({q.source_id}, {q.start}–{q.end})" for q in quotes))
     shown = warnings_for(warnings, language)
     parts.append(f"**{labels['warnings']}:**\n\n" + "\n\n".join(w.text for w in shown))
     return "\n\n".join(parts)
