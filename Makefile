@@ -39,8 +39,10 @@ test: $(VENV)/.installed $(CHROMIUM)
 bench: $(VENV)/.installed
 	HF_HUB_OFFLINE=1 $(PY) -m benchmarks.run $(if $(QUICK),--quick)
 
-# Re-take docs/screenshot.png from the browser test (a normal test run writes it to a temporary folder).
+# Re-take docs/screenshot.png (desktop) and docs/screenshot-phone.png from the browser tests (a normal test run
+# writes them to a temporary folder).
 screenshot: $(VENV)/.installed $(CHROMIUM)
-	HF_HUB_OFFLINE=1 EXOQA_SCREENSHOT=$(CURDIR)/docs/screenshot.png $(VENV)/bin/pytest -q tests/test_browser.py -k highlighted_quote
+	HF_HUB_OFFLINE=1 EXOQA_SCREENSHOTS=$(CURDIR)/docs $(VENV)/bin/pytest -q tests/test_browser.py \
+		-k "highlighted_quote or phone_screenshot"
 
 .PHONY: run ask test bench screenshot

@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,13 +24,16 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def live_server(*extra_args: str, wait_until_ready: bool = True) -> Iterator[str]:
+def live_server(*extra_args: str, wait_until_ready: bool = True, data_dir: Path | None = None) -> Iterator[str]:
     """Start `exoqa serve` on 127.0.0.1, wait until /api/health says ready (or only answers), yield its URL.
 
+    Feedback goes to `data_dir` (default: a temporary directory, so a test never writes to the user's data).
     The process is always stopped afterwards.
     """
     port = free_port()
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
+    scratch = tempfile.TemporaryDirectory(prefix="exoqa-data-") if data_dir is None else None
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False",
+           "EXOQA_DATA_DIR": str(data_dir if data_dir is not None else scratch.name)}
     process = subprocess.Popen([sys.executable, "-m", "ui.cli", "serve", "--port", str(port), *extra_args],
                                cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -54,3 +58,5 @@ def live_server(*extra_args: str, wait_until_ready: bool = True) -> Iterator[str
             process.kill()
             process.wait()
         process.stdout.close()
+        if scratch is not None:
+            scratch.cleanup()

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from assistant.paths import PROJECT_ROOT
-from ui.present import status_html
+from ui.present import answer_markdown, question_html, reply_html, status_html
 from ui.server import MAX_API_BODY_BYTES, MAX_PAGE_BODY_BYTES, create_app
 from ui.service import Service
 
@@ -198,3 +198,24 @@ def test_rebuild_at_startup_reports_progress(tmp_path):
         assert answer["warnings"]
         for quote in answer["quotes"]:
             assert service.corpus[quote["source_id"]].text[quote["start"]:quote["end"]] == quote["text"]
+
+
+def test_a_quote_gloss_is_shown_labelled_as_exoqa_s_translation(assistant):
+    """A quote from a source in the other language may carry exoqa's translation (`gloss`): shown under the quote,
+    labelled as a translation and not source text, and kept out of the quote itself."""
+    answer = assistant.ask("What did the article say about how exosomes are extracted?").to_dict()
+    quote = next(q for q in answer["quotes"] if assistant.corpus[q["source_id"]].language == "zh")
+    quote["gloss"] = "Exosomes are separated by ultracentrifugation <b>(exoqa's words)</b>."
+    html = reply_html(answer, assistant.corpus)
+    gloss = ('<span class="exoqa-gloss" lang="en"><span class="exoqa-gloss-label">Translation by exoqa, not source '
+             "text:</span> Exosomes are separated by ultracentrifugation &lt;b&gt;(exoqa&#x27;s words)&lt;/b&gt;.</span>")
+    assert gloss in html
+    assert '<span class="exoqa-quote-text" lang="zh">' in html
+    markdown = answer_markdown(answer, assistant.corpus)
+    assert "> *Translation by exoqa, not source text:* Exosomes are separated" in markdown
+
+
+def test_typed_html_is_escaped_in_the_question_bubble():
+    typed = '<img src=x onerror=alert(1)><b>bold</b>'
+    assert "&lt;img src=x onerror=alert(1)&gt;&lt;b&gt;bold&lt;/b&gt;" in question_html(typed, "en")
+    assert "<img" not in question_html(typed, "en")

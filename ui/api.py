@@ -1,6 +1,8 @@
-"""The HTTP JSON API: /api/ask, /api/search, /api/sources, /api/health. Every error is JSON with a message."""
+"""The HTTP JSON API: /api/ask, /api/search, /api/sources, /api/health, /api/feedback. Every error is JSON with a
+message."""
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, FastAPI, Query, Request
@@ -10,12 +12,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant import ExoqaError, InvalidQuestionError
+from assistant.corpus.chunking import Span
 from assistant.query import MAX_HISTORY_TURN_CHARS, MAX_HISTORY_TURNS
-from assistant.text.normalize import MAX_QUESTION_CHARS
+from assistant.reply.answer import verify_quote
+from assistant.text.normalize import MAX_QUESTION_CHARS, clean_question
 
+from .feedback import MAX_NOTE_CHARS, FeedbackFull, FeedbackStore
 from .service import Busy, NotReady, Service, TooSlow
 
 MAX_SEARCH_K = 20
+log = logging.getLogger("exoqa.ui")
 
 
 class Message(BaseModel):
@@ -30,6 +36,33 @@ class AskRequest(BaseModel):
     history: list[Message] | None = Field(
         default=None, max_length=4 * MAX_HISTORY_TURNS,
         description="earlier turns, oldest first; user turns are used to understand follow-up questions")
+
+
+class QuoteSeen(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    n: int = Field(ge=1, le=100)
+    source_id: str = Field(max_length=100)
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    text: str = Field(max_length=4 * MAX_QUESTION_CHARS)
+
+
+class AnswerSeen(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    language: Literal["zh", "en"]
+    decision: Literal["answer", "no_answer", "refuse", "emergency"]
+    safety_category: str = Field(default="", max_length=64)
+    quotes: list[QuoteSeen] = Field(default_factory=list, max_length=20)
+
+
+class FeedbackRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    rating: Literal["up", "down"]
+    note: str = Field(default="", max_length=MAX_NOTE_CHARS)
+    question: str = Field(description=f"the question rated, 1 to {MAX_QUESTION_CHARS} characters")
+    history: list[str] = Field(default_factory=list, max_length=MAX_HISTORY_TURNS,
+                               description="the questions asked before it in the conversation, oldest first")
+    answer: AnswerSeen = Field(description="the reply that was rated, as Answer.to_dict() gave it")
 
 
 def error(status: int, message: str, **extra) -> JSONResponse:
@@ -87,8 +120,9 @@ async def _call(service: Service, method: str, *args):
         return error(500, str(exc))
 
 
-def api_router(service: Service) -> APIRouter:
+def api_router(service: Service, feedback: FeedbackStore | None = None) -> APIRouter:
     router = APIRouter(prefix="/api", tags=["exoqa"])
+    feedback = feedback or FeedbackStore()
 
     @router.post("/ask", summary="Answer a question with verbatim, cited quotes (Answer.to_dict())")
     async def ask(body: AskRequest):
@@ -105,6 +139,28 @@ def api_router(service: Service) -> APIRouter:
     @router.get("/sources", summary="Every corpus source with its metadata and completeness")
     async def sources():
         return service.sources()
+
+    @router.post("/feedback", status_code=201,
+                 summary="Store a 👍/👎 (and an optional note) on a reply; `exoqa feedback export` makes eval items")
+    async def give_feedback(body: FeedbackRequest):
+        try:
+            question = clean_question(body.question)
+            history = [clean_question(q, "a history question", MAX_HISTORY_TURN_CHARS) for q in body.history]
+        except InvalidQuestionError as exc:
+            return error(400, str(exc))
+        for quote in body.answer.quotes:  # only replies exoqa could have given: every quote verbatim
+            if not verify_quote(service.corpus, Span(quote.source_id, quote.start, quote.end, quote.text)):
+                return error(400, f"quote [{quote.n}] is not the text of {quote.source_id!r} at {quote.start}-{quote.end}")
+        record = {"rating": body.rating, "note": body.note.strip(), "question": question, "history": history,
+                  "answer": body.answer.model_dump(), "corpus_hash": service.corpus.content_hash}
+        try:
+            stored = feedback.append(record)
+        except FeedbackFull as exc:
+            return error(507, str(exc))
+        except OSError:
+            log.exception("could not store feedback in %s", feedback.path)
+            return error(500, "the feedback could not be written; the server log has the details")
+        return JSONResponse({"id": stored["id"], "stored": True}, status_code=201)
 
     @router.get("/health", summary="Status (loading / building / ready / error), model, index manifest, corpus")
     async def health():

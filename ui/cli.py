@@ -1,4 +1,5 @@
-"""The `exoqa` command line: ask, search, build, sources, eval, ingest, serve, mcp (it calls the `assistant` library)."""
+"""The `exoqa` command line: ask, search, build, sources, eval, ingest, serve, mcp, feedback (it calls the `assistant`
+library)."""
 from __future__ import annotations
 
 import argparse
@@ -55,6 +56,14 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--qrels", default=None, help="--compare: qrels (BEIR TSV or TREC) or a BEIR dataset dir")
     mcp = sub.add_parser("mcp", help="serve ask, search and sources as MCP tools on stdio (needs exoqa[mcp])")
     mcp.add_argument("--corpus", default=None, help="corpus directory (default: the shipped corpus)")
+    feedback = sub.add_parser("feedback", help="the chat's 👍/👎 feedback: export it as a question file")
+    feedback_sub = feedback.add_subparsers(dest="feedback_command", required=True)
+    export = feedback_sub.add_parser("export", help="write feedback as a question file `exoqa eval` reads")
+    export.add_argument("--data", default=None, help="data directory (default: $EXOQA_DATA_DIR or ~/.local/share/exoqa)")
+    export.add_argument("--out", default="feedback_questions.jsonl", help="question file to write")
+    export.add_argument("--review", default=None, help="where 👎 and follow-ups go for a person to label "
+                        "(default: <out> with .review.jsonl)")
+    export.add_argument("--corpus", default=None, help="corpus the quotes are checked against (default: shipped)")
     ingest = sub.add_parser("ingest", help="add .txt/.md/.html/.pdf documents to a corpus and update its index")
     ingest.add_argument("paths", nargs="+", help="files or folders")
     ingest.add_argument("--corpus", default=None, help="corpus directory (default: the shipped corpus)")
@@ -106,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "ingest":
             return _ingest(args)
+        if args.command == "feedback":
+            return _feedback_export(args)
         if args.command == "eval":
             return _eval(args)
         assistant = Assistant.load(corpus_dir=args.corpus, model=args.model, allow_download=args.allow_download,
@@ -171,6 +182,28 @@ def _ingest(args: argparse.Namespace) -> int:
         reused = build_index(corpus, embedder, index_dir, args.settings)
         print(f"index updated at {index_dir} ({reused} vectors reused from unchanged sources)")
     return 2 if result.skipped else 0
+
+
+def _feedback_export(args: argparse.Namespace) -> int:
+    """Exit 0 with the question file (and the review file) written, 2 when there is no feedback to export."""
+    from pathlib import Path
+
+    from assistant.corpus.sources import load_corpus
+    from assistant.paths import default_corpus_dir
+    from ui.feedback import FeedbackStore, to_items, write_jsonl
+
+    store = FeedbackStore(Path(args.data) if args.data else None)
+    export = to_items(store.records(), load_corpus(Path(args.corpus) if args.corpus else default_corpus_dir()))
+    if not export.records:
+        print(f"exoqa: no feedback in {store.path}", file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    review = Path(args.review) if args.review else out.with_name(out.name.removesuffix(".jsonl") + ".review.jsonl")
+    write_jsonl(out, export.items)
+    write_jsonl(review, export.review)
+    print(f"{export.records} feedback records: {len(export.items)} questions -> {out} (for `exoqa eval`), "
+          f"{len(export.review)} to label -> {review}")
+    return 0
 
 
 def _eval(args: argparse.Namespace) -> int:
