@@ -47,3 +47,13 @@ def test_workers_answer_like_the_library(workers_port, assistant):
         expected = assistant.ask(question).to_dict()
         assert body["decision"] == expected["decision"]
         assert [q["text"] for q in body["quotes"]] == [q["text"] for q in expected["quotes"]]
+
+
+def test_workers_refuse_a_host_they_were_not_bound_to(workers_port):
+    import httpx
+
+    port, _ = workers_port
+    url = f"http://127.0.0.1:{port}/api/health"
+    assert httpx.get(url, timeout=30).status_code == 200
+    # a DNS-rebinding page reaches the port under its own name: the workers answer it no more than `serve` does
+    assert httpx.get(url, headers={"Host": "attacker.example"}, timeout=30).status_code == 400

@@ -17,17 +17,24 @@ import os
 import sys
 
 
-def _worker_environment(workers: int) -> None:
+_BIND_HOST_ENV = "EXOQA_WORKERS_BIND_HOST"
+
+
+def _worker_environment(workers: int, host: str) -> None:
+    os.environ[_BIND_HOST_ENV] = host
     os.environ.setdefault("EXOQA_MMAP_INDEX", "1")
     os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // workers)))
 
 
 def app():
     """The ASGI app of one worker (uvicorn calls this in each worker process)."""
-    from ui.server import create_app
+    from ui.server import WILDCARD_BINDS, allowed_hosts_for, create_app
     from ui.service import Service
 
-    return create_app(Service(rebuild="never"))
+    # The supervisor's --host reaches its workers through the environment (uvicorn calls this factory bare).
+    host = os.environ.get(_BIND_HOST_ENV, "127.0.0.1")
+    return create_app(Service(rebuild="never"), allowed_hosts=allowed_hosts_for(host),
+                      any_ip=host.strip() in WILDCARD_BINDS)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import uvicorn
 
-    _worker_environment(args.workers)
+    _worker_environment(args.workers, args.host)
     # Build or check the index once, before the workers read it, in a short-lived process (so this
     # supervisor does not keep a model and index of its own).
     check = subprocess.run([sys.executable, "-c", "from assistant import Assistant; Assistant.load()"])
