@@ -14,7 +14,7 @@ from assistant.paths import SHIPPED_CORPUS, default_corpus_dir, default_index_di
 from assistant.query import HistoryTurn, Query
 from assistant.reply.answer import Answer, Quote, verify_quote
 from assistant.reply.isev import IsevWarning, isev_warnings
-from assistant.reply.quotes import evidence_strength, select_sentences
+from assistant.reply.quotes import evidence_strength, lead_then_by_source, select_sentences, with_list_items
 from assistant.reply.render import render
 from assistant.retrieval.embeddings import DEFAULT_MODEL, Embedder, load_embedder
 from assistant.retrieval.retriever import Passage, Retriever
@@ -90,12 +90,15 @@ class Assistant:
             timings.update(retrieval.timings_ms)
             t0 = time.perf_counter()
             index = self.retriever.index
-            chosen = select_sentences(index.sentences, index.passage_sentences, retrieval, self.settings)
+            chosen = select_sentences(index.sentences, index.passage_sentences, retrieval, self.settings,
+                                      self.retriever.sentence_gloss)
             if evidence_strength(chosen) < self.settings.abstain_below(query.language):
                 decision = Decision.NO_ANSWER
             else:
-                quotes = [Quote(source_id=s.source_id, start=s.start, end=s.end, text=s.text, n=n, score=score)
-                          for n, (s, score) in enumerate(chosen, 1)]
+                quotes = [Quote(source_id=s.source_id, start=s.start, end=s.end, text=s.text, n=n, score=score,
+                                gloss=self.retriever.gloss(covered, query.language))
+                          for n, (_, s, score, covered) in enumerate(
+                              lead_then_by_source(with_list_items(self.corpus, index.sentences, chosen)), 1)]
             passages = self.retriever.top_passages(retrieval, k or self.settings.search_k)
             timings["select_ms"] = (time.perf_counter() - t0) * 1e3
         for quote in quotes:

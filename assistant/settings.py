@@ -46,6 +46,16 @@ class Settings(BaseModel):
     score_share: float = Field(0.3, ge=0, description="share of standardised scores added to the rank fusion")
     lexical_k1: float = Field(0.9, gt=0, description="BM25 k1 of the passages (Anserini's default)")
     lexical_b: float = Field(0.4, ge=0, le=1, description="BM25 b of the passages (Anserini's default)")
+    # corpus/translations/: each sentence and passage is also scored by its translation (corpus/translations.py)
+    translation_layer: bool = Field(True, description=(
+        "index: score sentences and passages by the better of the original and exoqa's translation, and show "
+        "the translation as a gloss under a quote in the other language"))
+    # For a corpus without translations (exoqa ingest): the question's terms translated word by word with
+    # CC-CEDICT (text/cedict.py) are searched too, at this fraction of the question's own BM25 weight.
+    dictionary_translation: bool = Field(True, description=(
+        "without a translation layer, also search CC-CEDICT translations of the question's words"))
+    dictionary_weight: float = Field(0.3, ge=0, le=1, description=(
+        "BM25 weight of the dictionary-translated terms relative to the question's own"))
     vector_index: Literal["auto", "flat", "hnsw", "ivfpq"] = Field(
         "auto", description="index: FAISS index kind; auto follows the number of vectors (retrieval/vector_index.py)")
 
@@ -54,6 +64,13 @@ class Settings(BaseModel):
     passages_considered: int = Field(5, ge=1, le=50, description="top passages whose sentences may be quoted")
     min_quote_chars: int = Field(8, ge=1, description="shorter sentences are never quoted")
     sentence_rrf_k: float = Field(3.0, gt=0, description="RRF constant for ordering candidate quotes")
+    quote_cue_weight: float = Field(1.0, ge=0, description=(
+        "bonus, in rank-1 units, for a candidate quote with the kind of answer asked for (a date for 'when')"))
+    quote_question_penalty: float = Field(0.2, ge=0, description=(
+        "penalty, in rank-1 units, for a candidate quote that is itself a question (a tie-break: the article "
+        "asks many of its points as rhetorical questions)"))
+    quote_restatement_penalty: float = Field(2.0, ge=0, description=(
+        "penalty, in rank-1 units, for a source's question that restates the user's question"))
     # Below this evidence strength (the chosen quotes' best e5 cosine) the sources do not cover the question.
     # Tuned on eval/article_qa_dev.jsonl (all kept) against eval/off_topic_dev.jsonl.
     abstain_below_en: float = Field(0.82, ge=-1, le=1, description="abstention threshold, English questions")

@@ -45,8 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     owner = np.zeros(len(index.sentences), dtype=np.int64)
     for p, sentence_range in enumerate(index.passage_sentences):
         owner[sentence_range.start:sentence_range.stop] = p
-    passage_matrix = index.passage_vectors.reconstruct_n(0, index.passage_vectors.ntotal)
-    sentence_matrix = index.sentence_vectors.reconstruct_n(0, index.sentence_vectors.ntotal)
+    # the originals' rows only (their translations' rows follow them): these baselines score originals
+    passage_matrix = index.passage_vectors.reconstruct_n(0, len(index.passages))
+    sentence_matrix = index.sentence_vectors.reconstruct_n(0, len(index.sentences))
     expanded = [_expanded(retriever, i["question"]) for i in items]
     vectors = retriever.embedder.embed_queries(expanded)
     dense = vectors @ passage_matrix.T

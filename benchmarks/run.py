@@ -152,9 +152,9 @@ def baseline(assistant, questions: list[str], repeats: int, k: int = 5) -> dict:
     import faiss
 
     passages = assistant.retriever.index.passage_vectors
-    flat = faiss.IndexFlatIP(passages.d)
-    flat.add(passages.reconstruct_n(0, passages.ntotal))
     spans = assistant.retriever.index.passages
+    flat = faiss.IndexFlatIP(passages.d)
+    flat.add(passages.reconstruct_n(0, len(spans)))  # the originals' rows (their translations' rows follow)
     embedder = assistant.retriever.embedder
     embed, search, total = [], [], []
     for _ in range(repeats):

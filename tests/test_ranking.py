@@ -37,19 +37,30 @@ def test_hybrid_scores_are_the_full_computation_on_the_shipped_index(assistant):
     """Real vectors, real BM25: with every item in reach, fusion equals a full sort of every ranking."""
     r = assistant.retriever
     passages, sentences = r.index.passage_vectors, r.index.sentence_vectors
-    owner = np.zeros(sentences.ntotal, dtype=np.int64)
+    n_passages, n_sentences = len(r.index.passages), len(r.index.sentences)
+    assert passages.ntotal > n_passages and sentences.ntotal > n_sentences  # the shipped index has glosses
+    owner = np.zeros(n_sentences, dtype=np.int64)
     for p, members in enumerate(r.index.passage_sentences):
         owner[members.start:members.stop] = p
     for question in ("外泌体是怎么提取分离的?", "Did the FDA approve any exosome product?", "endotoxin"):
+        language = r.query(question).language
+        passage_rows, sentence_rows = r._passages.rows(language), r._sentences.rows(language)
         vector = r.embedder.embed_queries([question])
         lexical = r.lexical.scores(question)
-        passage_dense = passages.reconstruct_n(0, passages.ntotal) @ vector[0]
-        sentence_dense = sentences.reconstruct_n(0, sentences.ntotal) @ vector[0]
-        best = np.full(passages.ntotal, -1.0, np.float32)
+
+        def best_row(matrix, rows):  # an item's similarity: the best of its rows that count for the language
+            out = np.full(rows.items, -1.0, np.float32)
+            np.maximum.at(out, rows.owner[rows.usable], (matrix @ vector[0])[rows.usable])
+            return out
+
+        passage_dense = best_row(passages.reconstruct_n(0, passages.ntotal), passage_rows)
+        sentence_dense = best_row(sentences.reconstruct_n(0, sentences.ntotal), sentence_rows)
+        best = np.full(n_passages, -1.0, np.float32)
         np.maximum.at(best, owner, sentence_dense)
         expected = (_full_sort_rrf(passage_dense, 3.0) + 2.0 * _full_sort_rrf(best, 3.0)
                     + 1.5 * _full_sort_rrf(lexical, 3.0, zero_is_unranked=True))
-        fused, sentence_sim = ranking.hybrid_scores(passages, sentences, owner, lexical, vector, (1.0, 2.0, 1.5), 3.0)
+        fused, sentence_sim = ranking.hybrid_scores(passages, sentences, owner, lexical, vector, (1.0, 2.0, 1.5), 3.0,
+                                                    passage_rows=passage_rows, sentence_rows=sentence_rows)
         np.testing.assert_allclose(sentence_sim, sentence_dense, rtol=1e-5, atol=1e-6)
         np.testing.assert_array_equal(ranking.top_ids(fused, 10), ranking.top_ids(expected, 10))
         np.testing.assert_allclose(fused, expected, rtol=1e-5)
@@ -96,7 +107,9 @@ def test_score_term_adds_standardised_scores_over_the_ranked_items(assistant):
     for question in ("外泌体是怎么提取分离的?", "Did the FDA approve any exosome product?"):
         vector = r.embedder.embed_queries([question])
         lexical = r.lexical.scores(question)
-        dense = ranking.dense_rankings(passages, sentences, owner, vector)
+        language = r.query(question).language
+        dense = ranking.dense_rankings(passages, sentences, owner, vector, passage_rows=r._passages.rows(language),
+                                       sentence_rows=r._sentences.rows(language))
         plain = ranking.fuse(dense, lexical, (1.0, 1.0, 1.5), 3.0)
         with_scores = ranking.fuse(dense, lexical, (1.0, 1.0, 1.5), 3.0, score_weights=score_weights)
         everything = np.arange(len(lexical))

@@ -103,6 +103,8 @@ a:focus-visible, button:focus-visible, summary:focus-visible, textarea:focus-vis
 .exoqa-quote { margin: 0.5rem 0; padding: 0.3rem 0.6rem; border: 1px solid #cbd5e1; border-radius: 6px;
   background: #fff; scroll-margin-top: 1rem; }
 .exoqa-quote summary { cursor: pointer; font-size: 1rem; }
+/* the first quote is the answer (core orders it first); the rest support it, grouped by source */
+.exoqa-quotes > li:first-child .exoqa-quote-text { font-weight: 700; }
 .exoqa-quote-source, .exoqa-other-language { color: #4b5563; font-size: 0.85rem; }
 .exoqa-quote-source { display: block; }
 .exoqa-other-language { font-style: italic; }

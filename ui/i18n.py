@@ -241,7 +241,9 @@ LICENCE_NAMES = {
 }
 
 EXAMPLES = {
-    "zh": ["外泌体是怎么提取分离的?", "FDA 批准过外泌体产品吗?", "市售外泌体产品有哪些风险?", "我该不该去打外泌体?"],
+    # Questions the sources answer (the article raises isolation only as rhetorical questions, so "外泌体是怎么
+    # 提取分离的?" is not an example: its best quote is one of them). tests/test_quote_choice.py checks each.
+    "zh": ["外泌体是什么?", "FDA 批准过外泌体产品吗?", "市售外泌体产品有哪些风险?", "我该不该去打外泌体?"],
     "en": ["What is an exosome?", "Did the FDA approve any exosome product?",
            "What risks do unapproved exosome products carry?", "Should I get exosome injections for my knee?"],
 }

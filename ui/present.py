@@ -180,7 +180,7 @@ def _quote_html(quote: Mapping[str, Any], corpus: Corpus, language: str, turn_id
     gloss = ""
     if quote.get("gloss"):
         gloss = (f'<span class="exoqa-gloss" lang="{_attr(language)}"><span class="exoqa-gloss-label">'
-                 f'{html.escape(t(language, "gloss_label"))}</span> {html.escape(str(quote["gloss"]))}</span>')
+                 f'{html.escape(t(language, "gloss_label"))}</span> {_text(str(quote["gloss"]))}</span>')
     title = html.escape(source.title) if source else html.escape(str(quote.get("source_id", "")))
     summary = (f'<summary><span class="exoqa-quote-text" lang="{_attr(source_language)}">{_text(quote["text"])}'
                f'</span> <span class="exoqa-cite">[{n}]</span>{other}{gloss}'

@@ -75,21 +75,52 @@ class DenseRankings:
     best_listed: np.ndarray | None
 
 
+@dataclass(frozen=True)
+class Rows:
+    """Which item each vector row belongs to, when an item has more than one row (its original and its
+    translation): an item's similarity is the best of its usable rows. `usable` (None = all) leaves out rows
+    that do not count for this query (a translation into another language than the question's)."""
+
+    owner: np.ndarray
+    items: int
+    usable: np.ndarray | None = None
+
+
 def dense_rankings(passage_index: faiss.Index, sentence_index: faiss.Index, sentence_owner: np.ndarray,
-                   vector: np.ndarray, depth: int = CANDIDATES) -> DenseRankings:
-    """Search both vector indexes: every vector up to `depth` of them (exact), else the `depth` nearest."""
-    n_p, n_s = passage_index.ntotal, sentence_index.ntotal
+                   vector: np.ndarray, depth: int = CANDIDATES, passage_rows: Rows | None = None,
+                   sentence_rows: Rows | None = None) -> DenseRankings:
+    """Search both vector indexes: every vector up to `depth` of them (exact), else the `depth` nearest.
+
+    `passage_rows` / `sentence_rows` map rows to items when there are more rows than items (None: one each)."""
+    n_p = passage_rows.items if passage_rows else passage_index.ntotal
+    n_s = sentence_rows.items if sentence_rows else sentence_index.ntotal
     best_sentence = np.full(n_p, -1.0, np.float32)
-    if max(n_p, n_s) <= depth:
-        passage_similarity, _ = _similarities(passage_index, vector, n_p)
-        sentence_similarity, _ = _similarities(sentence_index, vector, n_s)
+    if max(passage_index.ntotal, sentence_index.ntotal) <= depth:
+        passage_similarity, _ = _item_similarities(passage_index, vector, passage_index.ntotal, passage_rows)
+        sentence_similarity, _ = _item_similarities(sentence_index, vector, sentence_index.ntotal, sentence_rows)
         np.maximum.at(best_sentence, sentence_owner, sentence_similarity)
         return DenseRankings(passage_similarity, sentence_similarity, best_sentence, None, None)
-    passage_similarity, passage_listed = _similarities(passage_index, vector, min(n_p, depth))
-    sentence_similarity, sentence_listed = _similarities(sentence_index, vector, min(n_s, depth))
+    passage_similarity, passage_listed = _item_similarities(passage_index, vector,
+                                                            min(passage_index.ntotal, depth), passage_rows)
+    sentence_similarity, sentence_listed = _item_similarities(sentence_index, vector,
+                                                              min(sentence_index.ntotal, depth), sentence_rows)
     owners = sentence_owner[sentence_listed]
     np.maximum.at(best_sentence, owners, sentence_similarity[sentence_listed])
     return DenseRankings(passage_similarity, sentence_similarity, best_sentence, passage_listed, np.unique(owners))
+
+
+def _item_similarities(index: faiss.Index, vector: np.ndarray, depth: int, rows: Rows | None
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """(each item's best usable row similarity, -1 outside the shortlist; the listed items)."""
+    similarity, listed = _similarities(index, vector, depth)
+    if rows is None:
+        return similarity, listed
+    if rows.usable is not None:
+        similarity[~rows.usable] = -1.0
+        listed = listed[rows.usable[listed]]
+    out = np.full(rows.items, -1.0, np.float32)
+    np.maximum.at(out, rows.owner[listed], similarity[listed])
+    return out, np.unique(rows.owner[listed])
 
 
 def fuse(dense: DenseRankings, lexical: np.ndarray, weights: tuple[float, float, float], rrf_k: float,
@@ -118,7 +149,8 @@ def fuse(dense: DenseRankings, lexical: np.ndarray, weights: tuple[float, float,
 
 def hybrid_scores(passage_index: faiss.Index, sentence_index: faiss.Index, sentence_owner: np.ndarray,
                   lexical: np.ndarray, vector: np.ndarray, weights: tuple[float, float, float], rrf_k: float,
-                  depth: int = CANDIDATES, score_weights: tuple[float, float, float] | None = None
+                  depth: int = CANDIDATES, score_weights: tuple[float, float, float] | None = None,
+                  passage_rows: Rows | None = None, sentence_rows: Rows | None = None
                   ) -> tuple[np.ndarray, np.ndarray]:
     """(fused passage scores, sentence similarities): dense_rankings then fuse.
 
@@ -126,7 +158,7 @@ def hybrid_scores(passage_index: faiss.Index, sentence_index: faiss.Index, sente
     searched for their `depth` nearest only; sentences outside that shortlist get similarity -1 and
     passages whose sentences are all outside it get no best-sentence weight.
     """
-    dense = dense_rankings(passage_index, sentence_index, sentence_owner, vector, depth)
+    dense = dense_rankings(passage_index, sentence_index, sentence_owner, vector, depth, passage_rows, sentence_rows)
     return fuse(dense, lexical, weights, rrf_k, depth, score_weights), dense.sentence_similarity
 
 

@@ -1,7 +1,7 @@
 """Incremental index builds: reuse the vectors of sources whose embedded texts did not change.
 
-Each source gets a key: the sha256 of the model id and every text embedded for it (sentences, then
-passages, with their offsets). The key covers the exact strings sent to the model, so a changed file,
+Each source gets a key: the sha256 of the model id and every text embedded for it (sentences and their
+glosses, then passages and theirs, with their offsets). The key covers the exact strings sent to the model, so a changed file,
 chunking rule or passage header changes it. A rebuild looks up the previous index in the same directory
 and copies the rows of every source whose key is unchanged; only the rest is embedded.
 
@@ -24,6 +24,7 @@ import numpy as np
 from tqdm import tqdm
 
 from assistant.corpus.chunking import Span
+from assistant.retrieval.index_store import GLOSS_FIELDS
 from assistant.retrieval.vector_index import kind_of
 
 log = logging.getLogger("exoqa")
@@ -91,11 +92,15 @@ def _previous_rows(directory: Path, dim: int, keys: dict[str, str]) -> PreviousR
             return found
         units = json.loads(units_bytes)
         matrices = {}
+        owners = {}
         for name, kind in (("sentences.faiss", "sentences"), ("passages.faiss", "passages")):
             data = _verified_bytes(directory, name, manifest)
             if data is None:
                 found.damage.append(f"{name} does not match its manifest")
-            matrices[kind] = _matrix(data, len(units[kind]), dim)
+            # each item's row, then each gloss's row (index_store.StoredIndex), all owned by the item's source
+            owners[kind] = [unit[0] for unit in units[kind]] + [units[kind][int(i)][0]
+                                                                 for i, _ in units.get(GLOSS_FIELDS[kind]) or ()]
+            matrices[kind] = _matrix(data, len(owners[kind]), dim)
     except (OSError, ValueError, KeyError, TypeError, RuntimeError, AttributeError) as exc:
         found.damage.append(f"unreadable: {exc}")
         return PreviousRows(damage=found.damage)
@@ -104,7 +109,7 @@ def _previous_rows(directory: Path, dim: int, keys: dict[str, str]) -> PreviousR
     missing = np.full(dim, np.nan, np.float32)
     for kind in ("sentences", "passages"):
         matrix = matrices[kind]
-        for position, (sid, *_) in enumerate(units[kind]):
+        for position, sid in enumerate(owners[kind]):
             if sid in rows:
                 rows[sid].append(matrix[position] if matrix is not None else missing)
                 verified[sid].append(matrix is not None)

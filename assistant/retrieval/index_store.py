@@ -17,7 +17,7 @@ import os
 import shutil
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import faiss
@@ -31,6 +31,7 @@ from assistant.errors import CorpusError, ExoqaError, IndexCorruptError, IndexMi
 
 FORMAT_VERSION = 1
 _FILES = ("passages.faiss", "sentences.faiss", "units.json")
+GLOSS_FIELDS = {"passages": "passage_glosses", "sentences": "sentence_glosses"}  # in units.json
 SNAPSHOT = "corpus.json"  # optional: the corpus the index was built from (indexes written before it lack it)
 # How long a build waits for another process's build of the same index before giving up.
 LOCK_TIMEOUT_SECONDS = float(os.environ.get("EXOQA_BUILD_LOCK_TIMEOUT", "900"))
@@ -46,12 +47,18 @@ class IndexLockedError(IndexBuildError):
 
 @dataclass
 class StoredIndex:
+    """The loaded index. Each vector file holds one row per item, then one row per gloss (the item's
+    translation, corpus/translations.py): `passage_glosses[j] = (passage id, gloss text)` is row
+    len(passages) + j of passages.faiss, and likewise for sentences."""
+
     manifest: dict
     passages: list[Span]
     passage_sentences: list[range]
     sentences: list[Span]
     passage_vectors: faiss.Index
     sentence_vectors: faiss.Index
+    passage_glosses: list[tuple[int, str]] = field(default_factory=list)
+    sentence_glosses: list[tuple[int, str]] = field(default_factory=list)
 
 
 def _sha256(path: Path) -> str:
@@ -138,15 +145,16 @@ def _snapshot(corpus: Corpus) -> dict | None:
 
 def write_index(directory: Path, manifest: dict, passages: list[tuple[Span, range]], sentences: list[Span],
                 passage_vectors: np.ndarray, sentence_vectors: np.ndarray, corpus: Corpus | None = None,
-                kind: str | None = None) -> None:
+                kind: str | None = None, glosses: dict[str, list[tuple[int, str]]] | None = None) -> None:
     """Write the index atomically under the build lock; an IndexBuildError leaves the previous index as it was.
 
-    `kind`: the FAISS index kind (vector_index.choose_kind; None or "auto" follows the size)."""
+    `kind`: the FAISS index kind (vector_index.choose_kind; None or "auto" follows the size). `glosses`:
+    {"passages": [(passage id, gloss)], "sentences": [...]}, whose rows follow the items' rows in the vectors."""
     directory = Path(directory)
     with build_lock(directory):
         try:
             _write_locked(directory, manifest, passages, sentences, passage_vectors, sentence_vectors, corpus,
-                          None if kind == "auto" else kind)
+                          None if kind == "auto" else kind, glosses or {})
         except (OSError, RuntimeError) as exc:  # faiss reports failed writes as RuntimeError
             raise IndexBuildError(f"could not write the index to {directory} ({exc}); the previous index, if "
                                   "any, is unchanged") from exc
@@ -154,7 +162,7 @@ def write_index(directory: Path, manifest: dict, passages: list[tuple[Span, rang
 
 def _write_locked(directory: Path, manifest: dict, passages: list[tuple[Span, range]], sentences: list[Span],
                   passage_vectors: np.ndarray, sentence_vectors: np.ndarray, corpus: Corpus | None,
-                  kind: str | None) -> None:
+                  kind: str | None, glosses: dict[str, list[tuple[int, str]]]) -> None:
     staging = Path(tempfile.mkdtemp(prefix=_staging_prefix(directory), dir=directory.parent))
     try:
         # Flat (exact) for small sets, approximate above; see vector_index for the rule and its override.
@@ -166,6 +174,7 @@ def _write_locked(directory: Path, manifest: dict, passages: list[tuple[Span, ra
         units = {
             "passages": [[p.source_id, p.start, p.end, r.start, r.stop] for p, r in passages],
             "sentences": [[s.source_id, s.start, s.end] for s in sentences],
+            **{GLOSS_FIELDS[kind]: [[i, text] for i, text in rows] for kind, rows in glosses.items() if rows},
         }
         (staging / "units.json").write_text(json.dumps(units), encoding="utf-8")
         names = list(_FILES)
@@ -241,10 +250,29 @@ def read_index(directory: Path, corpus, mmap: bool | None = None) -> StoredIndex
                                  f"need {corpus.content_hash[:12]!r}). Run `exoqa build`.") from exc
     except (ValueError, TypeError) as exc:
         raise IndexMismatchError(f"index units do not fit this corpus ({exc}). Run `exoqa build`.") from exc
-    if passage_vectors.ntotal != len(passages) or sentence_vectors.ntotal != len(sentences) \
+    try:
+        passage_glosses = _glosses(units, "passages", len(passages))
+        sentence_glosses = _glosses(units, "sentences", len(sentences))
+    except (ValueError, TypeError) as exc:
+        raise IndexCorruptError(f"index glosses are malformed ({exc}). Run `exoqa build`.") from exc
+    if passage_vectors.ntotal != len(passages) + len(passage_glosses) \
+            or sentence_vectors.ntotal != len(sentences) + len(sentence_glosses) \
             or passage_vectors.d != manifest.get("dim"):
         raise IndexCorruptError("index vectors and units disagree in count or dimension. Run `exoqa build`.")
-    return StoredIndex(manifest, passages, ranges, sentences, passage_vectors, sentence_vectors)
+    return StoredIndex(manifest, passages, ranges, sentences, passage_vectors, sentence_vectors, passage_glosses,
+                       sentence_glosses)
+
+
+def gloss_count(units: dict, kind: str) -> int:
+    """How many gloss rows follow the item rows of `kind` ("passages" / "sentences") in its vector file."""
+    return len(units.get(GLOSS_FIELDS[kind]) or ())
+
+
+def _glosses(units: dict, kind: str, items: int) -> list[tuple[int, str]]:
+    rows = [(int(i), str(text)) for i, text in units.get(GLOSS_FIELDS[kind]) or ()]
+    if any(not 0 <= i < items for i, _ in rows):
+        raise ValueError(f"a {kind} gloss names an item outside 0..{items - 1}")
+    return rows
 
 
 def read_last_good(directory: Path, mmap: bool | None = None) -> tuple[Corpus, StoredIndex]:

@@ -15,6 +15,7 @@ import numpy as np
 from assistant.corpus.chunking import Span, corpus_passages, corpus_sentences
 from assistant.corpus.context import CONTEXT_VERSION, source_headers
 from assistant.corpus.sources import Corpus
+from assistant.corpus.translations import NONE as NO_TRANSLATIONS, OTHER_LANGUAGE, Translations, load_translations
 from assistant.errors import ExoqaError, IndexCorruptError, IndexMismatchError, IndexMissingError
 from assistant.query import Query
 from assistant.retrieval import fusion
@@ -44,8 +45,16 @@ class Passage(Span):
                 "score": round(self.score, 6)}
 
 
-def expected_manifest(corpus: Corpus, embedder: Embedder, settings: Settings) -> dict:
-    return {"corpus_hash": corpus.content_hash, "model_id": embedder.model_id, "dim": embedder.dim,
+def translation_layer(corpus: Corpus, settings: Settings) -> Translations:
+    """The corpus's translations when the translation layer is on (none otherwise, or for a corpus without)."""
+    return load_translations(corpus) if settings.translation_layer else NO_TRANSLATIONS
+
+
+def expected_manifest(corpus: Corpus, embedder: Embedder, settings: Settings,
+                      translations: Translations | None = None) -> dict:
+    translations = translation_layer(corpus, settings) if translations is None else translations
+    return {"corpus_hash": corpus.content_hash, "translations": translations.manifest(),
+            "model_id": embedder.model_id, "dim": embedder.dim,
             "chunking": {"unit": "sentence", "passage_max_tokens": settings.passage_max_tokens,
                          "passage_max_tokens_zh": settings.passage_max_tokens_zh,
                          "tokenizer": embedder.model_id, "overlap_sentences": 1},
@@ -55,24 +64,51 @@ def expected_manifest(corpus: Corpus, embedder: Embedder, settings: Settings) ->
 
 @dataclass(frozen=True)
 class IndexPlan:
-    """What an index build embeds: sentences then passages, and the text sent to the model for each."""
+    """What an index build embeds: sentences, their glosses, passages, theirs; and the text sent for each.
+
+    A gloss is an item's translation (corpus/translations.py): (item id, translated text)."""
 
     sentences: list[Span]
     passages: list[tuple[Span, range]]
     texts: list[str]
+    sentence_glosses: list[tuple[int, str]] = field(default_factory=list)
+    passage_glosses: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def units(self) -> list[Span]:
-        return [*self.sentences, *(p for p, _ in self.passages)]
+        return [*self.sentences, *(self.sentences[i] for i, _ in self.sentence_glosses),
+                *(p for p, _ in self.passages), *(self.passages[i][0] for i, _ in self.passage_glosses)]
+
+    @property
+    def sentence_rows(self) -> int:
+        return len(self.sentences) + len(self.sentence_glosses)
 
 
-def plan_index(corpus: Corpus, embedder: Embedder, settings: Settings) -> IndexPlan:
+def plan_index(corpus: Corpus, embedder: Embedder, settings: Settings,
+               translations: Translations | None = None) -> IndexPlan:
+    translations = translation_layer(corpus, settings) if translations is None else translations
     sentences = corpus_sentences(corpus)
     passages = corpus_passages(corpus, sentences, settings.passage_budget, embedder.count_tokens)
     headers = source_headers(corpus)
+    sentence_glosses = [(i, g) for i, s in enumerate(sentences)
+                        if (g := translations.of(s.source_id, s.start, s.end)) is not None]
+    passage_glosses = [(i, g) for i, (p, r) in enumerate(passages)
+                       if (g := _passage_gloss(corpus, sentences, r, translations)) is not None]
     texts = ([_with_header(s, headers, SENTENCE_HEADER) for s in sentences]
-             + [_with_header(p, headers, PASSAGE_HEADER) for p, _ in passages])
-    return IndexPlan(sentences, passages, texts)
+             + [_with_header(sentences[i], headers, SENTENCE_HEADER, g) for i, g in sentence_glosses]
+             + [_with_header(p, headers, PASSAGE_HEADER) for p, _ in passages]
+             + [_with_header(passages[i][0], headers, PASSAGE_HEADER, g) for i, g in passage_glosses])
+    return IndexPlan(sentences, passages, texts, sentence_glosses, passage_glosses)
+
+
+def _passage_gloss(corpus: Corpus, sentences: list[Span], sentence_range: range,
+                   translations: Translations) -> str | None:
+    """A passage's translation: its sentences' translations joined, when every one of them has one."""
+    parts = [translations.of(s.source_id, s.start, s.end) for s in (sentences[i] for i in sentence_range)]
+    if not parts or any(p is None for p in parts):
+        return None
+    target = OTHER_LANGUAGE.get(corpus[sentences[sentence_range.start].source_id].language, "en")
+    return ("" if target == "zh" else " ").join(parts)
 
 
 def _token_stats(plan: IndexPlan, embedder: Embedder) -> dict:
@@ -91,17 +127,19 @@ def build_index(corpus: Corpus, embedder: Embedder, directory: Path, settings: S
     `on_progress(done, total)` is called as texts are embedded (total: the texts this build must embed).
     """
     settings = settings or Settings.from_env()
-    plan = plan_index(corpus, embedder, settings)
+    translations = translation_layer(corpus, settings)
+    plan = plan_index(corpus, embedder, settings, translations)
     units = plan.units
     # Sources whose embedded texts are unchanged keep their vectors from the previous index here.
     keys = source_keys(embedder.model_id, units, plan.texts)
     with build_lock(directory):  # two builds of one index never interleave (index_store.build_lock)
         matrix, reused = embed_units(directory, embedder.dim, units, plan.texts, keys, embedder.embed_passages,
                                      progress, on_progress)
-        manifest = {**expected_manifest(corpus, embedder, settings), KEYS_FIELD: keys,
+        manifest = {**expected_manifest(corpus, embedder, settings, translations), KEYS_FIELD: keys,
                     "token_counts": _token_stats(plan, embedder)}
-        write_index(directory, manifest, plan.passages, plan.sentences, matrix[len(plan.sentences):],
-                    matrix[:len(plan.sentences)], corpus=corpus, kind=settings.vector_index)
+        write_index(directory, manifest, plan.passages, plan.sentences, matrix[plan.sentence_rows:],
+                    matrix[:plan.sentence_rows], corpus=corpus, kind=settings.vector_index,
+                    glosses={"passages": plan.passage_glosses, "sentences": plan.sentence_glosses})
     return reused
 
 
@@ -134,6 +172,13 @@ class Retriever:
         self._sentence_owner = np.zeros(len(stored.sentences), dtype=np.int64)
         for p, sentence_range in enumerate(stored.passage_sentences):
             self._sentence_owner[sentence_range.start:sentence_range.stop] = p
+        # The translation layer, as the index stored it (so a fallback index brings its own).
+        self.sentence_gloss = dict(stored.sentence_glosses)
+        self._passages = _GlossSide(stored.passages, stored.passage_glosses, corpus,
+                                    lambda i, text: _with_header(stored.passages[i], headers, LEXICAL_HEADER, text),
+                                    self.settings)
+        self._sentences = _GlossSide(stored.sentences, stored.sentence_glosses, corpus, lambda i, text: text,
+                                     self.settings)
 
     @classmethod
     def open(cls, corpus: Corpus, embedder: Embedder, directory: Path, rebuild: str = "auto",
@@ -201,19 +246,36 @@ class Retriever:
         t1 = time.perf_counter()
         # Every vector is scored up to fusion.CANDIDATES of them (the shipped corpus: exact, as a full sort);
         # a larger index is searched for its nearest CANDIDATES only, and fusion ranks only those.
+        language = query.language
         dense = fusion.dense_rankings(self.index.passage_vectors, self.index.sentence_vectors,
-                                      self._sentence_owner, query.vector)
+                                      self._sentence_owner, query.vector, passage_rows=self._passages.rows(language),
+                                      sentence_rows=self._sentences.rows(language))
         t2 = time.perf_counter()
         tokens = tokenize(query.expanded)
-        lexical = self.lexical.scores(tokens)
+        translated = self._dictionary_tokens(query)
+        lexical = self._passages.better_lexical(_weighted_scores(self.lexical, tokens, translated,
+                                                                 self.settings.dictionary_weight), tokens, language)
         t3 = time.perf_counter()
         fused = fusion.fuse(dense, lexical, self.settings.fusion_weights, self.settings.rrf_k,
                             score_weights=self.settings.score_weights)
         t4 = time.perf_counter()
-        sentence_lexical = self.sentence_lexical.scores(tokens)
+        sentence_lexical = self._sentences.better_lexical(
+            _weighted_scores(self.sentence_lexical, tokens, translated, self.settings.dictionary_weight), tokens,
+            language)
         t5 = time.perf_counter()
         timings.update(dense_ms=(t2 - t1) * 1e3, lexical_ms=(t3 - t2 + t5 - t4) * 1e3, fusion_ms=(t4 - t3) * 1e3)
         return Retrieval(query, fused, dense.sentence_similarity, sentence_lexical, timings)
+
+    def _dictionary_tokens(self, query: Query) -> list[str]:
+        """BM25 tokens of the question translated word by word (CC-CEDICT), for a corpus that has sources in
+        another language than the question's but no translation layer to bridge them; else none."""
+        if (not self.settings.dictionary_translation or self._passages.lexical is not None
+                or not self.languages - {query.language}):
+            return []
+        from assistant.text.cedict import dictionary  # loaded on first use only
+
+        into = "en" if query.language == "zh" else "zh"
+        return tokenize(dictionary().translate(query.context, into))
 
     def top_passages(self, retrieval: Retrieval, k: int) -> list[Passage]:
         order = fusion.top_ids(retrieval.fused, k)
@@ -223,13 +285,73 @@ class Retriever:
         """The k best passages for a question (k defaults to settings.search_k)."""
         return self.top_passages(self.retrieve(self.query(text)), k or self.settings.search_k)
 
+    def gloss(self, sentences: range, language: str) -> str | None:
+        """exoqa's translation of the sentences `sentences` (one quote) for a reader of `language`, when their
+        source is in the other language and each has one (never source text); else None."""
+        span = self.index.sentences[sentences.start]
+        source = self.corpus[span.source_id] if span.source_id in self.corpus else None
+        parts = [self.sentence_gloss.get(i) for i in sentences]
+        if source is None or source.language == language or None in parts:
+            return None
+        return "\n".join(parts)
+
     def passage(self, i: int, score: float) -> Passage:
         span: Span = self.index.passages[i]
         return Passage(source_id=span.source_id, start=span.start, end=span.end, text=span.text, score=score)
 
 
-def _with_header(span: Span, headers: dict[str, str], mode: str) -> str:
-    """The text that represents a span for retrieval: with its source header ("full") or bare ("none")."""
+def _weighted_scores(index: LexicalIndex, tokens: list[str], translated: list[str], weight: float) -> np.ndarray:
+    """BM25 of the question's tokens plus `weight` times that of its dictionary translation (if any): the
+    translation adds evidence but, at weight < 1, cannot outweigh an equal match of the question's own terms."""
+    scores = index.scores(tokens)
+    return scores + np.float32(weight) * index.scores(translated) if translated else scores
+
+
+class _GlossSide:
+    """One kind of item (passages or sentences) with its glosses: which vector rows count for a question's
+    language, and BM25 as the better of the original's and the gloss's in that language."""
+
+    def __init__(self, items: list[Span], glosses: list[tuple[int, str]], corpus: Corpus, lexical_text,
+                 settings: Settings) -> None:
+        self.items = len(items)
+        owners = [i for i, _ in glosses]
+        self.owner = np.concatenate([np.arange(len(items)), np.asarray(owners, np.int64)]).astype(np.int64)
+        # A gloss is in the other language than its source's.
+        self.gloss_language = np.array([OTHER_LANGUAGE.get(_language(corpus, items[i]), "") for i in owners],
+                                       dtype=object)
+        self._rows: dict[str, fusion.Rows | None] = {}
+        self.lexical = None
+        if glosses:
+            texts = [""] * len(items)
+            for i, text in glosses:
+                texts[i] = lexical_text(i, text)
+            self.lexical = LexicalIndex(texts, k1=settings.lexical_k1, b=settings.lexical_b)
+            self.item_gloss_language = np.full(len(items), "", dtype=object)
+            self.item_gloss_language[owners] = self.gloss_language
+
+    def rows(self, language: str) -> fusion.Rows | None:
+        if self.lexical is None:
+            return None  # one row per item
+        if language not in self._rows:
+            usable = np.concatenate([np.ones(self.items, bool), self.gloss_language == language])
+            self._rows[language] = fusion.Rows(self.owner, self.items, usable)
+        return self._rows[language]
+
+    def better_lexical(self, original: np.ndarray, tokens: list[str], language: str) -> np.ndarray:
+        if self.lexical is None:
+            return original
+        gloss = self.lexical.scores(tokens)
+        return np.maximum(original, np.where(self.item_gloss_language == language, gloss, 0.0)).astype(np.float32)
+
+
+def _language(corpus: Corpus, span: Span) -> str:
+    return corpus[span.source_id].language if span.source_id in corpus else ""
+
+
+def _with_header(span: Span, headers: dict[str, str], mode: str, text: str | None = None) -> str:
+    """The text that represents a span (or `text`, its gloss) for retrieval: with its source header ("full")
+    or bare ("none")."""
     header = headers.get(span.source_id, "")
-    return f"{header}\n{span.text}" if mode == "full" and header else span.text
+    text = span.text if text is None else text
+    return f"{header}\n{text}" if mode == "full" and header else text
 
