@@ -56,9 +56,16 @@ class Assistant:
         corpus_dir = Path(corpus_dir) if corpus_dir is not None else default_corpus_dir()
         corpus = load_corpus(corpus_dir)
         embedder = embedder or load_embedder(model, allow_download=allow_download)
-        retriever = Retriever.open(corpus, embedder, index_dir or default_index_dir(model, corpus_dir),
-                                   rebuild=rebuild, settings=settings or Settings.from_env(),
-                                   on_progress=on_progress)
+        settings = settings or Settings.from_env()
+        index_dir = index_dir or default_index_dir(model, corpus_dir)
+        if settings.backend == "faiss":
+            retriever = Retriever.open(corpus, embedder, index_dir, rebuild=rebuild, settings=settings,
+                                       on_progress=on_progress)
+        else:  # the index lives in PostgreSQL; a local index of the same corpus lends its vectors to the first build
+            from assistant.retrieval.postgres import PostgresRetriever
+
+            retriever = PostgresRetriever.open(corpus, embedder, settings.backend, rebuild=rebuild, settings=settings,
+                                               on_progress=on_progress, seed_index_dir=index_dir)
         return cls(retriever.corpus, retriever)  # the fallback index brings its own corpus snapshot
 
     def query(self, question: object, history: Sequence[HistoryTurn] | None = ()) -> Query:

@@ -58,6 +58,8 @@ class Settings(BaseModel):
         "BM25 weight of the dictionary-translated terms relative to the question's own"))
     vector_index: Literal["auto", "flat", "hnsw", "ivfpq"] = Field(
         "auto", description="index: FAISS index kind; auto follows the number of vectors (retrieval/vector_index.py)")
+    backend: str = Field("faiss", pattern=r"^(faiss|postgres(ql)?://.*)$", description=(
+        "where the index lives: faiss (files beside the corpus) or a postgresql:// URL (retrieval/postgres.py)"))
 
     # --- quotes ---------------------------------------------------------------------------------------------
     max_quotes: int = Field(3, ge=1, le=10, description="quotes per answer")

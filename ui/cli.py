@@ -16,6 +16,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--allow-download", action="store_true", help="let sentence-transformers fetch a hub model")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", dest="settings",
                         help="change a setting (repeatable), e.g. --set rrf_k=5; see assistant/settings.py")
+    parser.add_argument("--backend", default=None, metavar="faiss|postgresql://...",
+                        help="where the index lives (default: faiss files; a PostgreSQL URL needs exoqa[postgres])")
     sub = parser.add_subparsers(dest="command", required=True)
     ask = sub.add_parser("ask", help="answer a question with quotes")
     ask.add_argument("question")
@@ -25,6 +27,9 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("-k", type=int, default=5)
     search.add_argument("--json", action="store_true")
     build = sub.add_parser("build", help="rebuild the index")
+    build.add_argument("--ray", default=None, metavar="ADDRESS",
+                       help="embed on a Ray cluster: its address, auto (the one `ray start` began) or local "
+                       "(needs exoqa[ray])")
     sources = sub.add_parser("sources", help="list the corpus sources")
     sources.add_argument("--json", action="store_true")
     serve = sub.add_parser("serve", help="run the web chat and the HTTP JSON API")
@@ -70,6 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("--license", default="unknown", help="licence recorded for these documents")
     ingest.add_argument("--url", default="", help="URL recorded for these documents")
     ingest.add_argument("--no-index", action="store_true", help="only write corpus files; index on first use")
+    ingest.add_argument("--ray", default=None, metavar="ADDRESS", help="embed on a Ray cluster (see build --ray)")
     ingest.add_argument("--replace", action="store_true",
                         help="let a different document replace the one already under its id (else it is refused)")
     ingest.add_argument("--max-chars", type=int, default=None, metavar="N",
@@ -85,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     from assistant.text.normalize import clean_question
 
     try:
-        args.settings = Settings.from_env(**parse_assignments(args.settings))
+        args.settings = Settings.from_env(**{**parse_assignments(args.settings),
+                                             **({"backend": args.backend} if args.backend else {})})
         if args.command == "serve":
             from ui.server import serve
 
@@ -109,8 +116,10 @@ def main(argv: list[str] | None = None) -> int:
             from assistant.retrieval.retriever import build_index
 
             corpus_dir = args.corpus or default_corpus_dir()
-            build_index(load_corpus(corpus_dir), load_embedder(args.model, args.allow_download),
-                        default_index_dir(args.model, corpus_dir), args.settings)
+            corpus, embedder = load_corpus(corpus_dir), load_embedder(args.model, args.allow_download)
+            if args.ray or args.settings.backend != "faiss":
+                return _build_elsewhere(args, corpus, embedder, default_index_dir(args.model, corpus_dir))
+            build_index(corpus, embedder, default_index_dir(args.model, corpus_dir), args.settings)
             print(f"index written to {default_index_dir(args.model, corpus_dir)}")
             return 0
         if args.command == "ingest":
@@ -173,6 +182,8 @@ def _ingest(args: argparse.Namespace) -> int:
     if not args.no_index and (result.changed or result.unchanged):
         index_dir = default_index_dir(args.model, corpus_dir)
         corpus, embedder = load_corpus(corpus_dir), load_embedder(args.model, args.allow_download)
+        if args.ray or args.settings.backend != "faiss":
+            return _build_elsewhere(args, corpus, embedder, index_dir) or (2 if result.skipped else 0)
         plan = plan_index(corpus, embedder, args.settings)
         estimate = estimate_build(index_dir, embedder.dim, plan.units, plan.texts,
                                   source_keys(embedder.model_id, plan.units, plan.texts), embedder.embed_passages)
@@ -182,6 +193,28 @@ def _ingest(args: argparse.Namespace) -> int:
         reused = build_index(corpus, embedder, index_dir, args.settings)
         print(f"index updated at {index_dir} ({reused} vectors reused from unchanged sources)")
     return 2 if result.skipped else 0
+
+
+def _build_elsewhere(args: argparse.Namespace, corpus, embedder, index_dir) -> int:
+    """Build (incrementally) into PostgreSQL (--backend), or embed on Ray (--ray); 0 when done, 2 for both."""
+    if args.settings.backend != "faiss":
+        if args.ray:
+            print("exoqa: --ray builds the local index; it cannot be combined with --backend yet", file=sys.stderr)
+            return 2
+        from assistant.retrieval.postgres import build_postgres_index, describe
+
+        reused = build_postgres_index(corpus, embedder, args.settings.backend, args.settings, seed_index_dir=index_dir)
+        print(f"index written to PostgreSQL ({describe(args.settings.backend)}; {reused} vectors reused from "
+              "unchanged sources)")
+        return 0
+    from assistant.retrieval.distributed import build_index_ray
+
+    built = build_index_ray(corpus, embedder, index_dir, args.settings, address=args.ray, model=args.model,
+                            allow_download=args.allow_download)
+    print(f"index written to {index_dir}: {built.embedded} texts embedded on Ray by {built.actors} actors in "
+          f"{built.shards} shards ({built.shards_resumed} resumed from an earlier run), {built.reused} vectors "
+          f"reused from unchanged sources, {built.seconds:.1f} s")
+    return 0
 
 
 def _feedback_export(args: argparse.Namespace) -> int:
