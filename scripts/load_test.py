@@ -76,7 +76,9 @@ async def _ask_gradio(http: httpx.AsyncClient, url: str, question: str, language
                 data = line.split(":", 1)[1].strip()
                 if event == "error":
                     raise RuntimeError(f"gradio error event: {data[:200]}")
-                _, _, answer = json.loads(data)
+                outputs = json.loads(data)
+                # gr.api returns its (messages, box, answer) tuple as one output; event handlers return three
+                answer = (outputs[0] if len(outputs) == 1 else outputs)[-1]
                 if answer.get("decision") not in MAX_DECISIONS:
                     raise RuntimeError(f"gradio unexpected answer: {data[:200]}")
                 return

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -126,7 +127,9 @@ def test_langchain_example_in_docs_runs(assistant, tmp_path):
     assert factual["decision"] == "answer" and len(factual["documents"]) == 3
     assert all(d["source_id"] and d["title"] and d["license"] for d in factual["documents"])
     assert refused["decision"] == "refuse" and refused["documents"][0]["safety_category"]
-    assert chained["context"].startswith("[fda-2019-exosome-notice:")
+    # each passage cited as [source_id:start-end]; the FDA's 2019 warning, from the notice or the article's account
+    assert re.match(r"\[(fda-2019-exosome-notice|article-zh):\d+-\d+\]", chained["context"]), chained["context"][:80]
+    assert "2019" in chained["context"].split("\n\n")[0]
     for quote in quoted["quotes"]:
         assert assistant.corpus[quote["source_id"]].text[quote["start"]:quote["end"]] == quote["text"]
 
