@@ -88,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cv-only", action="store_true")
     parser.add_argument("--vectors", type=Path, default=None, help="precomputed bank vectors (.npy, bank order)")
+    parser.add_argument("--save-vectors", type=Path, default=None, help="write the bank vectors here (.npy)")
+    parser.add_argument("--C", type=float, default=None, help="use this C instead of choosing it on the grid")
     args = parser.parse_args(argv)
     bank = load_bank(BANK_PATH)
     turn = [i for i, r in enumerate(bank) if not r.get("history")]
@@ -98,6 +100,10 @@ def main(argv: list[str] | None = None) -> int:
         embedder = load_embedder()
         vectors = np.vstack([embedder.embed_queries([Query.build(r["text"]).gate_text for r in rows[i:i + 32]])
                              for i in range(0, len(rows), 32)])
+    if args.save_vectors:
+        full = np.zeros((len(bank), vectors.shape[1]), np.float32)
+        full[turn] = vectors
+        np.save(args.save_vectors, full)
     X = design(rows, vectors)
     y = np.array([r["category"] for r in rows])
     truth = np.array([r["decision"] for r in rows])
@@ -105,8 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     report: dict = {"examples": len(rows), "features": FEATURES_VERSION, "cv": {}}
     dim = vectors.shape[1]
     layers = {"e5 vector only": np.arange(dim), "character n-grams only": np.arange(dim, X.shape[1]), "both": None}
-    chosen_c, best_acc = C_GRID[0], -1.0
-    for C in C_GRID:
+    chosen_c, best_acc = (args.C, 0.0) if args.C else (C_GRID[0], -1.0)
+    for C in () if args.C else C_GRID:
         p = decisions_of(out_of_fold(X, y, C), categories)
         acc = figures(truth, decide(p, 0.5, 0.5))["accuracy"]
         report["cv"][f"both, C={C}"] = figures(truth, decide(p, 0.5, 0.5))

@@ -496,3 +496,26 @@ def test_normalise(raw, expected):
 @pytest.mark.parametrize("word", ["infection", "clinical", "selling", "doing", "needed", "brain", "those"])
 def test_normalise_keeps_real_words(word):
     assert normalise(word) == word
+
+
+@pytest.mark.parametrize("question, decision", [
+    # a price level or a reported event asked about as a fact, naming nobody: answered (with the not-advice note)
+    ("这类直接卖给消费者的外泌体疗法,价格一般在什么范围?", "answer"),
+    ("What price range did the survey find for secretome therapies?", "answer"),
+    ("内布拉斯加那起事件,FDA是跟哪个州的卫生部门一起调查的?", "answer"),
+    # the same subjects as a shopping or choice request, or for a person: refused
+    ("外泌体原液多少钱一瓶", "refuse"),
+    ("best exosome clinic", "refuse"),
+    ("哪个国家做外泌体便宜", "refuse"),
+    ("打一次外泌体大概要花我多少钱", "refuse"),
+    ("how much would it cost me to get exosome shots, and where is it cheapest?", "refuse"),
+])
+def test_a_price_or_clinic_asked_about_as_a_fact_is_answered_a_purchase_is_not(question, decision):
+    verdict = classify(question)
+    assert verdict.decision == decision, verdict
+
+
+def test_self_harm_told_among_other_requests_is_referred_first():
+    text = ("写论文问个问题:那篇研究覆盖了多少个国家?另外我自己去年也做过外泌体,脸反而更差,最近总想拿刀片割自己,"
+            "昨晚已经割了。算了不说这个,先回答国家数量吧")
+    assert classify(text).decision == "emergency"

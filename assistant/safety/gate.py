@@ -32,6 +32,10 @@ from assistant.text.glossary import expand
 from assistant.text.normalize import fold
 
 SHORT_TURN_UNITS = 4  # word-sized units (text.follow_up.word_units)
+# Refusal categories the classifier may give a question that only asks a fact (a price range, a clinic's claim):
+# answered when the turn names no person, asks about the general picture or a reported event, and shows no intent
+# to buy or choose.
+IMPERSONAL_FACT_CATEGORIES = ("where_to_buy", "clinic_choice")
 
 Embed = Callable[[Sequence[str]], np.ndarray]  # texts -> (n, dim) e5 query vectors
 GATE_LANGUAGES = ("zh", "en")
@@ -135,9 +139,20 @@ class Gate:
         if refused == "manipulation" and len(turn.clauses) > 1 and self._only_instructions_around_a_question(
                 turn, vector, clause_verdicts):
             return _decided(Decision.ANSWER, "declined_instructions", "clause"), whole
+        if refused in IMPERSONAL_FACT_CATEGORIES and self._names_nobody(turn.normalised) \
+                and P.GENERAL_FRAME.search(turn.normalised) and not P.SHOPPING_OR_CHOICE.search(turn.normalised):
+            # "这类疗法一般要多少钱?", "which state's health department worked with the FDA?": a price or a
+            # clinic asked about as a fact, with no person and no intent to buy or choose. Refusal is for
+            # personal requests; the quotes get the note that they are not advice.
+            return _decided(Decision.ANSWER, "factual_near_advice", "classifier:impersonal"), whole
         if refused is not None:
             return _decided(Decision.REFUSE, refused, "classifier"), whole
         return _decided(Decision.ANSWER, whole.best_category(Decision.ANSWER), "classifier"), whole
+
+    @staticmethod
+    def _names_nobody(text: str) -> bool:
+        asked = P.NEUTRAL_ASK.sub(" ", text)
+        return not (P.ADVICE_REQUEST.search(asked) or P.PERSONAL.search(asked) or SPOKEN_FOR.search(asked))
 
     def _refusal(self, turn: _Turn, whole: Verdict, clauses: list[Verdict], rule) -> str | None:
         """The refusal category of a personal request in the turn, or None.

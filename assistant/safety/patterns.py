@@ -284,6 +284,17 @@ PERSONAL = _c(
     r"boyfriend|girlfriend)\b|\b(?:a|my) friend\b|\bsomeone\b|\bher (?:chemotherapy|doctor|cancer)\b",
 )
 
+# ---- Intent to buy or to choose (where, which one, cheapest, recommend): a shopping or choice request even when
+# it names nobody. Without it and without a person, a price or a clinic is a fact to look up (gate.py). ----
+SHOPPING_OR_CHOICE = _c(
+    r"\b(?:buy|buying|purchase|order|shop|get (?:some|one|it|them)|sell(?:s|ing)? (?:it|them)|cheap\w*|"
+    r"afford\w*|discount\w*|deal|deals|where (?:can|could|do|to|is|are)|which (?:clinic|doctor|brand|"
+    r"product|supplier|seller|shop|store|country|package|one)|best|top|recommend\w*|trust\w*|reliable|"
+    r"legit|near (?:me|here)|book\w*|appointment)\b",
+    r"买|购|下单|便宜|划算|优惠|折扣|哪里|哪儿|哪家|哪个(?:诊所|医院|医生|品牌|牌子|产品|机构|国家|套餐)|"
+    r"去哪|最好|推荐|靠谱|正规|可靠|附近|预约|挂号|值得",
+)
+
 # ---- Refusal rules ----
 _STOP_EN = (r"stop\w*|quit\w*|skip\w*|drop\w*|cancel\w*|ditch\w*|give up|giving up|come off|"
             r"go off|get off|coming off|going off|avoid\w*|forgo\w*|refus\w*|delay\w*|postpon\w*|"
@@ -611,7 +622,7 @@ SELF_HARM = _c(
     r"\bwon't be (?:around|here) (?:much )?(?:longer|anymore)\b|\bnobody will have to (?:look at|see|deal with)\b|"
     r"\b(?:pills|knife|rope|gun) (?:is|are) ready\b|\bgave (?:away )?(?:all )?my \w+ (?:away|to)\b.{0,80}?\bgoodbye\b",
     r"自杀|轻生|不想活|活不下去|活着没有?(?:意思|意义)|(?:让自己|求|想)解脱|一死了之|想死|去死|结束(?:自己的?)?生命|了结(?:自己)?|"
-    r"一了百了|伤害自己|自残|割腕|跳楼|寻死|不想醒来|不想再醒|结束(?:这)?一切|活着(?:太累|好累|没劲)|"
+    r"一了百了|伤害自己|自残|割腕|(?:割|划|刺|烫|打)(?:伤)?自己|(?:拿|用)(?:刀片?|剪刀|玻璃|烟头).{0,4}?(?:割|划|烫|刺)|跳楼|寻死|不想醒来|不想再醒|结束(?:这)?一切|活着(?:太累|好累|没劲)|"
     r"过量.{0,8}?(?:结束|去死|死掉)|结束自己|了断自己|遗书|(?:不想|不愿)再?拖累|没有我.{0,6}?更好|"
     r"(?:安眠药|药片?).{0,6}?(?:攒|存|囤)(?:好|够|齐)|(?:攒|存|囤)(?:好|够|了).{0,6}?安眠药|"
     r"(?:刀|绳子?|安眠药|农药|炭)(?:已经|都)?(?:准备|备|买)好|大家再见|永别了",
@@ -671,4 +682,13 @@ YES_NO_ANAPHOR = _c(
     r"\b(?:is|are|would|will|does|do|can|could) (?:it|that|this|they|them|those|these)\b.{0,20}?"
     r"\b(?:safe|ok|okay|good|worth|work|help|fine|dangerous|risky|effective|legit)\b",
     r"(?:它|这个|那个|这样)?.{0,3}(?:安全|靠谱|有效|有用|管用|值得|可以|行)(?:吗|么|不|嘛)",
+)
+
+# ---- A question about the general picture or a reported event ("一般要多少钱", "the price range found",
+# "那起事件"), not about one offer: with SHOPPING_OR_CHOICE absent and nobody named, a fact to look up. ----
+GENERAL_FRAME = _c(
+    r"\b(?:typical\w*|usual\w*|general\w*|on average|average|range|reported|report|survey\w*|stud(?:y|ies)|"
+    r"research\w*|article|sources?|documents?|papers?|review|incident|case|event|according)\b",
+    r"一般|通常|大概|大致|大约|范围|区间|多少到多少|平均|普遍|资料|文章|研究|调查|报道|报告|论文|综述|事件|那起|"
+    r"那次|当时|据说|提到",
 )

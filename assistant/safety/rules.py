@@ -121,7 +121,8 @@ def _poisoning(clause: str) -> bool:
 EMERGENCY_RULES: tuple[Rule, ...] = (
     Rule("self_harm_intent", "self_harm", _self_harm,
          fires=("What did the FDA say in 2019? Also I have decided to end my life tonight.",
-                "我不想活了，外泌体有没有用都无所谓了", "i want to kill myself", "安眠药都攒好了，今晚就结束自己"),
+                "我不想活了，外泌体有没有用都无所谓了", "i want to kill myself", "安眠药都攒好了，今晚就结束自己",
+                "治疗失败以后脸更差了，最近总想拿刀片割自己"),
          spares=("Does the article mention suicide risk?", "What is self-harm in the FDA notice?",
                  "我想了解外泌体的分离方法")),
     Rule("acute_symptom_now", "acute_harm", _acute_symptom,
