@@ -125,6 +125,24 @@ def usable_rows(matrix: np.ndarray) -> np.ndarray:
     return np.isfinite(matrix).all(axis=1) & (np.abs(norms - 1.0) <= UNIT_NORM_TOLERANCE)
 
 
+def fill_rows(matrix: np.ndarray, units: Sequence[Span], rows: dict[str, np.ndarray],
+              usable: dict[str, np.ndarray]) -> list[int]:
+    """Copy each source's previous rows, in unit order, into `matrix` where `usable` says so; returns the indexes
+    of the units still to embed (every unit of a source without rows, and each unusable row)."""
+    cursor = dict.fromkeys(rows, 0)
+    todo: list[int] = []
+    for i, unit in enumerate(units):
+        sid = unit.source_id
+        if sid in rows:
+            at = cursor[sid]
+            cursor[sid] += 1
+            if usable[sid][at]:
+                matrix[i] = rows[sid][at]
+                continue
+        todo.append(i)
+    return todo
+
+
 def _reuse(directory: Path, dim: int, units: Sequence[Span], keys: dict[str, str]
            ) -> tuple[np.ndarray, list[int], list[str]]:
     """(matrix with the reusable rows filled in, indexes of the units to embed, what was found damaged)."""
@@ -137,17 +155,7 @@ def _reuse(directory: Path, dim: int, units: Sequence[Span], keys: dict[str, str
     # A row is reused only if it was read from a file that matches its manifest and is a finite unit vector.
     usable = {sid: previous.verified[sid] & usable_rows(r) for sid, r in rows.items()}
     bad = sum(int((previous.verified[sid] & ~ok).sum()) for sid, ok in usable.items())
-    cursor = {sid: 0 for sid in rows}
-    todo: list[int] = []
-    for i, unit in enumerate(units):
-        sid = unit.source_id
-        if sid in rows:
-            at = cursor[sid]
-            cursor[sid] += 1
-            if usable[sid][at]:
-                matrix[i] = rows[sid][at]
-                continue
-        todo.append(i)
+    todo = fill_rows(matrix, units, rows, usable)
     if bad:
         previous.damage.append(f"{bad} stored vector(s) were not finite unit vectors")
     return matrix, todo, previous.damage

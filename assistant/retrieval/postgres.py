@@ -56,7 +56,8 @@ from assistant.corpus.sources import Corpus, parse_source_bytes
 from assistant.errors import CorpusError, ExoqaError, IndexCorruptError, IndexMismatchError, IndexMissingError
 from assistant.retrieval import vector_index
 from assistant.retrieval.embeddings import Embedder
-from assistant.retrieval.incremental import BATCH, MANIFEST_KEY as KEYS_FIELD, embed_units, source_keys, usable_rows
+from assistant.retrieval.incremental import (BATCH, MANIFEST_KEY as KEYS_FIELD, embed_units, fill_rows, source_keys,
+                                             usable_rows)
 from assistant.retrieval.index_store import (FORMAT_VERSION, GLOSS_FIELDS, LOCK_TIMEOUT_SECONDS, IndexBuildError,
                                              IndexLockedError, StoredIndex, _snapshot, check_manifest)
 from assistant.retrieval.lexical import LexicalIndex, tokenize
@@ -439,18 +440,7 @@ def _previous_rows(database: Database, current: tuple[str, dict] | None, dim: in
     usable = {sid: usable_rows(r) for sid, r in stacked.items()}
     bad = sum(int((~ok).sum()) for ok in usable.values())
     damage = [f"{bad} stored vector(s) were not finite unit vectors"] if bad else []
-    cursor = dict.fromkeys(stacked, 0)
-    todo = []
-    for i, unit in enumerate(units):
-        sid = unit.source_id
-        if sid in stacked:
-            at = cursor[sid]
-            cursor[sid] += 1
-            if usable[sid][at]:
-                matrix[i] = stacked[sid][at]
-                continue
-        todo.append(i)
-    return matrix, todo, damage
+    return matrix, fill_rows(matrix, units, stacked, usable), damage
 
 
 def _embed_rest(matrix: np.ndarray, todo: list[int], plan: IndexPlan, keys: dict[str, str], embedder: Embedder,
