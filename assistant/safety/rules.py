@@ -152,7 +152,8 @@ _DOSE = re.compile(r"\b(?:doses?|dosage|dosing|particles|vials?|ml|mls|cc|units|
                    r"\bper (?:kg|kilogram|pound)\b|剂量|用量|粒子|支|毫升|针|次|每公斤|按体重")
 _HOW_MUCH = re.compile(r"\bhow (?:much|many|often)\b|\bwhat (?:dose|dosage|amount)\b|多少|几(?:支|针|次|毫升|个)|"
                        r"多久一次|多长时间一次|\b(?:tell|give|show) me (?:the |a |an |your )?(?:\w+ )?(?:dose|dosage|amount)\b|"
-                       r"(?:告诉我|说).{0,4}(?:剂量|用量)")
+                       r"\b(?:recommend|suggest|prescribe) (?:me )?(?:a |the |an )?(?:\w+ )?(?:dose|dosage|amount)\b|"
+                       r"(?:告诉我|说|推荐|建议|给我|开)(?:一下|个)?.{0,4}(?:剂量|用量)")
 # A verdict asked for oneself or someone ("should I do it?", "我该不该打", "值不值得") about a treatment or "it".
 _ZH_VERDICT = re.compile(r"该不该|要不要|应不应该|值不值得|能不能做|可不可以做|我该|我应该|适合我|好不好")
 _ABOUT_SOURCES = re.compile(
