@@ -241,9 +241,7 @@ def read_index(directory: Path, corpus, mmap: bool | None = None) -> StoredIndex
     except (OSError, KeyError, ValueError, RuntimeError) as exc:
         raise IndexCorruptError(f"index at {directory} is unreadable: {exc}. Run `exoqa build`.") from exc
     try:
-        passages = [Span(sid, a, b, corpus[sid].text[a:b]) for sid, a, b, _, _ in units["passages"]]
-        ranges = [range(i, j) for _, _, _, i, j in units["passages"]]
-        sentences = [Span(sid, a, b, corpus[sid].text[a:b]) for sid, a, b in units["sentences"]]
+        passages, ranges, sentences = spans_of(units, corpus)
     except KeyError as exc:
         raise IndexMismatchError(f"the index was built for another corpus: it has source {exc} that this corpus "
                                  f"lacks (corpus_hash: index has {str(manifest.get('corpus_hash'))[:12]!r}, "
@@ -261,6 +259,15 @@ def read_index(directory: Path, corpus, mmap: bool | None = None) -> StoredIndex
         raise IndexCorruptError("index vectors and units disagree in count or dimension. Run `exoqa build`.")
     return StoredIndex(manifest, passages, ranges, sentences, passage_vectors, sentence_vectors, passage_glosses,
                        sentence_glosses)
+
+
+def spans_of(units: dict, corpus) -> tuple[list[Span], list[range], list[Span]]:
+    """(passages, each passage's sentence range, sentences) from stored units, their text read from `corpus`
+    (KeyError: a source the corpus lacks)."""
+    passages = [Span(sid, a, b, corpus[sid].text[a:b]) for sid, a, b, _, _ in units["passages"]]
+    ranges = [range(i, j) for _, _, _, i, j in units["passages"]]
+    sentences = [Span(sid, a, b, corpus[sid].text[a:b]) for sid, a, b in units["sentences"]]
+    return passages, ranges, sentences
 
 
 def gloss_count(units: dict, kind: str) -> int:

@@ -59,7 +59,8 @@ from assistant.retrieval.embeddings import Embedder
 from assistant.retrieval.incremental import (BATCH, MANIFEST_KEY as KEYS_FIELD, embed_units, fill_rows, source_keys,
                                              usable_rows)
 from assistant.retrieval.index_store import (FORMAT_VERSION, GLOSS_FIELDS, LOCK_TIMEOUT_SECONDS, IndexBuildError,
-                                             IndexLockedError, StoredIndex, _snapshot, check_manifest)
+                                             IndexLockedError, StoredIndex, _snapshot, check_manifest,
+                                             spans_of)
 from assistant.retrieval.lexical import LexicalIndex, tokenize
 from assistant.retrieval.retriever import (LEXICAL_HEADER, IndexPlan, Retriever, _token_stats, _with_header,
                                            expected_manifest, plan_index)
@@ -350,9 +351,7 @@ def read_postgres_index(database: Database, schema: str, corpus: Corpus) -> tupl
         raise IndexCorruptError(f"the BM25 tables in PostgreSQL do not match the index ({lexical}, need "
                                 f"{expected_scorers}). Run `exoqa build`.")
     try:
-        passages = [Span(sid, a, b, corpus[sid].text[a:b]) for sid, a, b, _, _ in spans["passages"]]
-        ranges = [range(i, j) for _, _, _, i, j in spans["passages"]]
-        sentences = [Span(sid, a, b, corpus[sid].text[a:b]) for sid, a, b in spans["sentences"]]
+        passages, ranges, sentences = spans_of(spans, corpus)
     except KeyError as exc:
         raise IndexMismatchError(f"the index in PostgreSQL was built for another corpus: it has source {exc} that "
                                  "this corpus lacks. Run `exoqa build`.") from exc
