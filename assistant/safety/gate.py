@@ -5,9 +5,13 @@ Order, per turn:
    (safety/classifier.py) giving a clause or the whole turn an emergency probability of at least
    `settings.safety_emergency_threshold`, makes the reply an emergency referral, whatever else the turn asks.
    A personal request in the same turn is then declined after the referral (`also_refused`), never instead of it.
+   A clause the classifier alone calls urgent must say something of harm (patterns.HARM_CUE).
 2. Refusal only of a personal request: the classifier's refusal probability of the turn (or of one of its clauses)
-   at least `settings.safety_refuse_threshold`. Questions about what the sources say on doses, prices or clinics are
-   answered (category factual_near_advice gets a note that the quotes are not advice).
+   at least `settings.safety_refuse_threshold`; a question for a fact that names no advice (patterns.FACT_QUESTION),
+   or one about the sources that names nobody, needs `settings.safety_refuse_sources_threshold`; a clause that only
+   states a condition is not a request. Questions about what the sources say on doses, prices or clinics are
+   answered (category factual_near_advice gets a note that the quotes are not advice). A request to state, write up
+   or attribute to a source a claim no source makes is refused (false_claim).
 3. Otherwise the question is answered.
 Follow-ups (query.follows_up, one rule: text/follow_up.py) are judged in the light of the earlier user turns: an
 open emergency or refusal carries over to a turn that leans on it, unless that turn is itself a clear question
@@ -15,6 +19,7 @@ about the sources.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -24,14 +29,18 @@ from assistant.safety import patterns as P
 from assistant.safety.classifier import SafetyClassifier, Verdict, default_classifier
 from assistant.safety.policy import BY_ID, Decision, category as policy_category
 from assistant.safety.rules import (ADVICE_OBJECT, CHRONIC, HAPPENING_NOW, SPOKEN_FOR, asks_about_sources,
-                                    asks_to_assert_falsehood, asks_to_present_an_invented_passage, first_emergency,
+                                    asks_to_assert_falsehood, asks_to_claim_as_fact,
+                                    asks_to_present_an_invented_passage, first_emergency,
                                     first_refusal, is_over, split_clauses)
 from assistant.settings import Settings
 from assistant.text.follow_up import word_units
 from assistant.text.glossary import expand
 from assistant.text.normalize import fold
 
+# A clause that only states a condition ("if a clinic charges me", "如果是我自己的细胞"): not a request by itself.
+_CONDITION = re.compile(r"(?:if|when|whenever|in case|suppose|assuming)\b|(?:如果|假如|要是|万一|假设|若是)")
 SHORT_TURN_UNITS = 4  # word-sized units (text.follow_up.word_units)
+BARE_PUSH_UNITS = 6   # a follow-up this short with no topic of its own leans wholly on the turn before
 # Refusal categories the classifier may give a question that only asks a fact (a price range, a clinic's claim):
 # answered when the turn names no person, asks about the general picture or a reported event, and shows no intent
 # to buy or choose.
@@ -124,7 +133,9 @@ class Gate:
                 return _decided(Decision.EMERGENCY, whole.best_category(Decision.EMERGENCY), "classifier",
                                 refused), whole
             # A clause that tells of harm that is over ("去年打完有点泛红，两天就消了") is no emergency by itself.
-            current = [v for v, clause in zip(clause_verdicts, turn.clauses) if not is_over(clause)]
+            # A clause the classifier calls urgent must say something of harm (patterns.HARM_CUE).
+            current = [v for v, clause in zip(clause_verdicts, turn.clauses)
+                       if not is_over(clause) and P.HARM_CUE.search(clause)]
             urgent = max(current, key=lambda v: v.p(Decision.EMERGENCY), default=None)
             if urgent is not None and urgent.p(Decision.EMERGENCY) >= s.safety_clause_emergency_threshold \
                     and not CHRONIC.search(turn.normalised):
@@ -133,8 +144,10 @@ class Gate:
         if refusal_rule is not None:
             return _decided(Decision.REFUSE, refusal_rule.category, f"rule:{refusal_rule.id}"), whole
         if asks_to_present_an_invented_passage(turn.normalised):
-            return _decided(Decision.REFUSE, "manipulation", "rule:invented_passage"), whole
-        if asks_to_assert_falsehood(turn.normalised) and refused in (None, "manipulation"):
+            return _decided(Decision.REFUSE, "false_claim", "rule:invented_passage"), whole
+        if asks_to_claim_as_fact(turn.normalised):
+            return _decided(Decision.REFUSE, "false_claim", "rule:claim_as_fact"), whole
+        if asks_to_assert_falsehood(turn.normalised) and refused in (None, "manipulation", "false_claim"):
             return _decided(Decision.ANSWER, "false_statement", "rule:assert_falsehood"), whole
         if refused == "manipulation" and len(turn.clauses) > 1 and self._only_instructions_around_a_question(
                 turn, vector, clause_verdicts):
@@ -163,6 +176,8 @@ class Gate:
         if rule is not None:
             return rule.category
         for verdict, text in ((whole, turn.normalised), *zip(clauses, turn.clauses)):
+            if text is not turn.normalised and _CONDITION.match(text) and not P.VERDICT_ASK.search(text):
+                continue  # "if a clinic charges me for exosomes, ...": a condition, not a request
             p = verdict.p(Decision.REFUSE)
             if p >= self._refusal_bar(text) and p > verdict.p(Decision.EMERGENCY):
                 return verdict.best_category(Decision.REFUSE)
@@ -185,6 +200,10 @@ class Gate:
         personal = bool(P.ADVICE_REQUEST.search(asked) or P.PERSONAL.search(asked) or SPOKEN_FOR.search(asked))
         if asks_about_sources(text) and not personal:
             return self.settings.safety_refuse_sources_threshold
+        if P.FACT_QUESTION.search(text) and not (P.VERDICT_ASK.search(asked) or ADVICE_OBJECT.search(text)
+                                                 or P.SHOPPING_OR_CHOICE.search(text)):
+            # "What email should I write to?", "how big is an exosome?": asks for a fact, names no advice.
+            return self.settings.safety_refuse_sources_threshold
         return self.settings.safety_refuse_threshold
 
     # ----- a question in its conversation ----------------------------------------------------------------------
@@ -195,6 +214,9 @@ class Gate:
             return current
         open_decision = self._open_decision(query.history[-MAX_REPLAYED_TURNS:])
         if open_decision is None:
+            if current.decision == Decision.REFUSE and current.layer == "classifier" and _bare_push(query.text):
+                # "come on, yes or no" after a factual question: a push for that answer, with nothing of its own.
+                return _decided(Decision.ANSWER, "factual", "follow-up")
             return current
         standalone = (verdict.p(Decision.ANSWER) >= STANDALONE_ANSWER
                       and current.category in ("factual", "factual_near_advice", "not_emergency"))
@@ -215,6 +237,13 @@ class Gate:
             elif not P.normalise(turn) or not _leans(turn):
                 open_decision = None
         return open_decision
+
+
+def _bare_push(turn: str) -> bool:
+    """A few words that ask nothing of their own: no topic, no advice object, no verdict form."""
+    normalised = P.normalise(turn)
+    return (word_units(fold(turn)) <= BARE_PUSH_UNITS and not P.TOPIC.search(normalised)
+            and not ADVICE_OBJECT.search(normalised) and not P.VERDICT_ASK.search(normalised))
 
 
 def _leans(turn: str) -> bool:

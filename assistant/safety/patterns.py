@@ -267,16 +267,47 @@ ADVICE_REQUEST = _c(
     r"对我(?:来说)?(?:合适|适合|好|有用|安全|有效)",
 )
 
+# ---- A verdict asked for a named person: the asker, a relative, "we". Every form names whom it is for, so a
+# question with a personal scenario that asks a fact ("if they come from my own cells, can they be contaminated?")
+# is not one. ----
+_WHO = r"(?:i|we|she|he|my \w+(?: \w+)?|our \w+)"
+_DO_IT = (r"(?:get|do|try|use|take|have|go for|go ahead|go through with|start|continue|keep|buy|book|inject|"
+          r"receive|undergo|risk|choose|pick|let|give|put|stop|skip|sign up)")
+_FINE = r"(?:safe|ok|okay|fine|alright|wise|smart|worth it|a good idea|right|suitable|dangerous|risky|harmful)"
+VERDICT_ASK = _c(
+    rf"\b(?:should|shall|can|could|may|must|would|do|will|is it ok (?:for|if)) {_WHO} (?:\w+ )?{_DO_IT}\b",
+    rf"\b(?:is|would|will) (?:it|this|that|they|these|exosomes?) (?:\w+ )?(?:be )?{_FINE} (?:for|if) "
+    rf"(?:me|us|her|him|them|i|we|she|he|my \w+|our \w+)\b",
+    rf"\b(?:confirm|promise|guarantee|reassure me|assure me)\b.{{0,50}}?\b{_FINE}\b|"
+    rf"\b{_FINE}\b.{{0,30}}?\b(?:for me|for my \w+)\b.{{0,30}}?\bconfirm\b",
+    r"\b(?:would|do|can|could|will|should) you (?:recommend|suggest|advise)\b|\bif you were me\b|\bin my shoes\b|"
+    r"\byour (?:\w+ )?(?:advice|recommendation|verdict)\b",
+    r"(?:我|我们|咱|俺|他|她|孩子|家里|我们家|我家)[^，,。？?]{0,12}?(?:该不该|要不要|应不应该|值不值得|适不适合|能不能|"
+    r"可不可以|需不需要)(?:去)?(?:试|做|打|用|买|弄|停)|"
+    r"我(?:该|应该|能|可以)(?:去)?(?:试|做|打|用|买|停)|适合(?:我|他|她|孩子|我[妈爸]|我们)|"
+    r"对(?:我|他|她|孩子)(?:来说)?(?:合适|适合|好|有用|安全|有效)|"
+    r"(?:我|他|她|孩子)[^，,。？?]{0,12}?(?:应该|会|是不是)?(?:没问题|没事|安全)(?:吧|吗|嘛)|"
+    r"(?:确认|保证|担保|打包票)[^。？?]{0,12}?(?:安全|没问题|没事|可以)|(?:帮|替|给)我(?:判断|决定|拿主意|定夺)",
+)
+
+# ---- A question for a fact (what, which, who, when, why, how big): its object decides whether it is advice. ----
+FACT_QUESTION = _c(
+    r"^(?:\w+ ){0,6}?(?:what|what's|whats|which|who|whom|whose|when|why|how (?:big|small|large|long|old|far))\b",
+    r"是什么|什么是|为什么|哪一?年|什么时候|何时|谁|多大|多小|多长|有多少(?:家|个|人|例|国)",
+)
+
 # ---- Personal context: the question is about the user or someone they name. ----
 PERSONAL = _c(
     ADVICE_REQUEST.pattern,
     r"\bi (?:want|need|plan|intend|hope|wish|would like|am going|am thinking|am considering|"
     r"am planning|am getting|get|do|use|try|take|buy|start|stop|quit|skip|inject|had|have)\b",
-    r"\bi'(?:m|d|ll|ve) (?:going|getting|planning|considering|thinking|like|rather|been)\b",
+    r"\bi'(?:m|d|ll|ve) (?:going|getting|planning|considering|thinking|like|rather|been)\b|"
+    r"\bi(?:'ll| will) (?:\w+ )?(?:go|get|try|do|book|buy|have)\b",
     r"\b(?:for|into|to|on|in|with) (?:me|my|myself|us|our)\b|\bme to\b",
     r"\b(?:get|help) (?:me|us)\b|\bfor (?:her|him|them)\b|"
     r"\b(?:her|his|their) (?:chemotherapy|treatment|medication|doctor|surgery|insulin)\b",
-    r"我(?:需要|想|打算|准备|要|自己|在家)|给我|帮我|让我|替我|对我|为我|"
+    r"\b(?:cost|charge|bill)s? (?:me|us)\b|\b(?:will|would|do|should) (?:i|we) (?:pay|spend)\b|(?:花|收|要|赚)我|我(?:得|要)花|"
+    r"我(?:需要|想|打算|准备|要|自己|在家)|给我|帮我|让我|替我|对我|为我|我[^，,。？?]{0,4}?(?:也|顺便)(?:去|要)?(?:做|打|试|买)|"
     r"我(?:爸|妈|父亲|母亲|孩子|儿子|女儿|老公|老婆|丈夫|妻子|家人|朋友|奶奶|爷爷|外婆|外公)|"
     r"(?:给|帮)(?:他|她|家长)",
     r"\bmy (?:mom|mum|mother|dad|father|son|daughter|kid|kids|child|children|wife|husband|partner|"
@@ -656,6 +687,30 @@ NOT_MY_CASE = _c(
     r"我没事|我(?:很|挺)好|不是我|我没有(?:症状|不舒服)|只是(?:想)?(?:了解|问问|好奇)",
     r"\b(?:went away|cleared up|all better now|fully recovered)\b|(?:早就|已经|现在|都)(?:好了|没事了|痊愈|康复)|已经?出院",
 )
+# Any word of harm, of the body in trouble or of the end of a life. The classifier reads a clause out of its message;
+# a clause it calls an emergency must at least say something of this kind ("but I want them anyway" says nothing).
+HARM_CUE = _c(
+    r"\b(?:die|dying|died|dead|death|life|live|living|alive|end|ending|goodbye|bye|farewell|letters?|notes?|will|"
+    r"belongings|gave away|give away|giving away|better off|burden\w*|pills?|tablets|meds|rope|bridge|jump\w*|"
+    r"overdos\w*|od|lethal|fatal|kill\w*|kms|suicid\w*|hang|roof|platform|train|river|wall|gun|razor|lighter|"
+    r"charcoal|anymore|tonight|last|disappear\w*|gone|around|point|done|plan\w*|affairs|sorry|"
+    r"hurt\w*|pain\w*|bleed\w*|blood(?! thinners?)|breath\w*|gasp\w*|swell\w*|swollen|faint\w*|passed|passing|"
+    r"collaps\w*|wake|awake|asleep|sleep\w*|drows\w*|vomit\w*|throw\w* up|threw up|seiz\w*|convuls\w*|fit|"
+    r"twitch\w*|shak\w*|shiver\w*|chills|numb\w*|limp|weak\w*|droop\w*|slur\w*|talk\w*|speak\w*|words|"
+    r"respond\w*|unrespons\w*|incoherent|move|moving|feel|lift|stand|floor|dropped|fell|blind|vision|see\w*|"
+    r"dark|blurr\w*|double|fever\w*|temp\w*|red|redness|streaks|hot|cold|pulse|blue|purple|black\w*|white|"
+    r"pale|grey|gray|blanch\w*|mottled|swallow\w*|drank|drunk|drink\w*|ate|eaten|chew\w*|lick\w*|sucked|"
+    r"mouth|snort\w*|sniff\w*|inhal\w*|cough\w*|inject\w*|poison\w*|emergency|ambulance|hospital|er|sick|ill|"
+    r"dizzy|confus\w*|chest|heart (?:racing|pounding|rate|stopp\w*|attack)|racing|pounding|spo2|anaphyla\w*|"
+    r"allerg\w*|throat|tongue|lips?|rash|hives|itch\w*|knife|blade|cut\w*|burn\w*|scar\w*)\b",
+    r"死|活|命|结束|了结|了断|告别|道别|再见|永别|遗书|遗言|遗嘱|信|纸条|后事|药|炭|绳|解脱|拖累|负担|出路|无所谓|"
+    r"一了百了|自杀|轻生|自残|伤害|划|割|刀|跳|天台|楼顶|顶楼|桥|江边|海边|离开|不在|最后|消失|醒|撑|保重|牵挂|托付|送人|"
+    r"密码|门窗|痛|疼|血|喘|呼吸|气短|胸闷|心口|肿|晕|昏|倒|叫不|唔应|反应|吐|嘔|抽|僵|抖|麻|没知觉|没感觉|说话|讲嘢|"
+    r"含糊|歪|抬不|意识|糊涂|认不出|看不见|看不清|看东西|眼前|视力|模糊|黑|发烧|高烧|度|红|烫|冰|凉|凍|冻|发冷|冷汗|"
+    r"脉|紫|发乌|青|苍白|灰白|吞|喝|飲|饮|吃|食|舔|咽|嚼|啃|吸|嘴|误服|误食|扎|针筒|注射器|打进|打到|注射到|过敏|休克|"
+    r"风团|急诊|急救|救护|医院|难受|不舒服|心慌|痒|疹|化脓|眼瞓|瞓",
+)
+
 SELF_HARM_INTENT = _c(
     r"\b(?:i|i'm|i've|me|my|myself|want|wanna|thinking|plan|planning|going to|tonight)\b",
     r"我|想|打算|自己|今晚",

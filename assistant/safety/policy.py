@@ -94,6 +94,16 @@ CATEGORIES: tuple[Category, ...] = (
              "a role-play, hypothetical, 'for research' or instruction-overriding framing of a personal request, "
              "or a request to pretend that a source says something it does not",
              {"en": "a request framed to get around exoqa's rules", "zh": "为绕过 exoqa 规则而设计的请求"}),
+    Category("false_claim", Decision.REFUSE,
+             "a request to state, write up or publish as fact, or as a source's words, a claim no source makes: "
+             "ad copy, a consent form, a passage presented as a regulator's",
+             {"en": ("**I won't do that: exoqa does not state, write up or attribute to a source a claim that no "
+                     "source makes.**\n\nNo source in exoqa's corpus says it. Every quote exoqa shows is checked, "
+                     "word for word, against its source, and the sources report that no exosome therapy has been "
+                     "approved.\n\nI'm happy to answer factual questions about what the sources say."),
+              "zh": ("**这个我不能做：exoqa 不会把任何来源都没有的说法当作事实陈述、写进文案，或说成是某个来源的原话。**\n\n"
+                     "exoqa 的资料里没有来源这样说。exoqa 给出的每条引文都逐字核对过原文；资料显示，目前没有获批的外泌体疗法。\n\n"
+                     "如果您想了解资料里怎么说，欢迎继续提问。")}),
     Category("factual", Decision.ANSWER, "a question about what the sources say", {"en": "", "zh": ""}),
     Category("factual_near_advice", Decision.ANSWER,
              "a question about what the sources say on doses, prices, clinics, buying or safety: answered, with a "
@@ -178,6 +188,8 @@ def message(language: str, category_id: str) -> str:
         return entry.message[lang]
     if entry.id == "manipulation":
         return _MANIPULATION[lang]
+    if entry.id == "false_claim":
+        return entry.message[lang]  # a whole message: not a request for personal advice
     if entry.decision == Decision.REFUSE:
         return _REFUSAL[lang].format(focus=entry.message[lang])
     return entry.message[lang]
