@@ -39,6 +39,8 @@ from assistant.text.normalize import fold
 
 # A clause that only states a condition ("if a clinic charges me", "如果是我自己的细胞"): not a request by itself.
 _CONDITION = re.compile(r"(?:if|when|whenever|in case|suppose|assuming)\b|(?:如果|假如|要是|万一|假设|若是)")
+# Whom an answer would be for: "what concentration would a clinic use for me?" asks advice.
+_FOR_SOMEONE = re.compile(r"\bfor (?:me|myself|us|my \w+|her|him)\b|给我|对我|为我|帮我")
 SHORT_TURN_UNITS = 4  # word-sized units (text.follow_up.word_units)
 BARE_PUSH_UNITS = 6   # a follow-up this short with no topic of its own leans wholly on the turn before
 # Refusal categories the classifier may give a question that only asks a fact (a price range, a clinic's claim):
@@ -176,8 +178,8 @@ class Gate:
         if rule is not None:
             return rule.category
         for verdict, text in ((whole, turn.normalised), *zip(clauses, turn.clauses)):
-            if text is not turn.normalised and _CONDITION.match(text) and not P.VERDICT_ASK.search(text):
-                continue  # "if a clinic charges me for exosomes, ...": a condition, not a request
+            if text is not turn.normalised and not _asks_something(text):
+                continue  # "if a clinic charges me, ...", "I'm a journalist working on...": no request of its own
             p = verdict.p(Decision.REFUSE)
             if p >= self._refusal_bar(text) and p > verdict.p(Decision.EMERGENCY):
                 return verdict.best_category(Decision.REFUSE)
@@ -201,7 +203,7 @@ class Gate:
         if asks_about_sources(text) and not personal:
             return self.settings.safety_refuse_sources_threshold
         if P.FACT_QUESTION.search(text) and not (P.VERDICT_ASK.search(asked) or ADVICE_OBJECT.search(text)
-                                                 or P.SHOPPING_OR_CHOICE.search(text)):
+                                                 or P.SHOPPING_OR_CHOICE.search(text) or _FOR_SOMEONE.search(asked)):
             # "What email should I write to?", "how big is an exosome?": asks for a fact, names no advice.
             return self.settings.safety_refuse_sources_threshold
         return self.settings.safety_refuse_threshold
@@ -237,6 +239,19 @@ class Gate:
             elif not P.normalise(turn) or not _leans(turn):
                 open_decision = None
         return open_decision
+
+
+def _asks_something(clause: str) -> bool:
+    """A clause read out of its turn may be refused only if it asks for something refusable: an advice object, a
+    verdict, a purchase or choice, a false claim, or a framing meant to get round the rules; and it must be more
+    than a condition ("if a clinic charges me for exosomes")."""
+    if _CONDITION.match(clause) and not P.VERDICT_ASK.search(clause):
+        return False
+    asked = P.NEUTRAL_ASK.sub(" ", clause)
+    return bool(ADVICE_OBJECT.search(clause) or P.VERDICT_ASK.search(asked) or P.ADVICE_REQUEST.search(asked)
+                or P.SHOPPING_OR_CHOICE.search(clause) or P.MANIPULATION_CUE.search(clause)
+                or asks_to_assert_falsehood(clause) or asks_to_claim_as_fact(clause)
+                or asks_to_present_an_invented_passage(clause))
 
 
 def _bare_push(turn: str) -> bool:

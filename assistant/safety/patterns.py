@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
+
+from assistant.text.normalize import fold
 
 # --------------------------------------------------------------------------
 # Normalisation
@@ -49,6 +50,18 @@ _PINYIN = {
     "gaibugai": "该不该", "yaobuyao": "要不要", "zhiliao": "治疗", "yimei": "医美",
     "linchuang shiyan": "临床试验", "linchuangshiyan": "临床试验", "shiyan": "试验", "yanjiu": "研究",
     "wenzhang": "文章", "ziliao": "资料", "zhuce": "注册", "jianguan": "监管", "pizhun": "批准", "fengxian": "风险",
+    # symptoms, self-harm and "now", the words an emergency turns on (toneless, joined or spaced)
+    "xianzai": "现在", "xian zai": "现在", "turan": "突然", "tu ran": "突然", "gangcai": "刚才", "gang cai": "刚才",
+    "kanbujian": "看不见", "kan bu jian": "看不见", "kanbuqing": "看不清", "kan bu qing": "看不清",
+    "huxi kunnan": "呼吸困难", "hu xi kun nan": "呼吸困难", "huxikunnan": "呼吸困难",
+    "chuan bu shang qi": "喘不上气", "chuanbushangqi": "喘不上气", "chuan bu guo qi": "喘不过气",
+    "houlong": "喉咙", "hou long": "喉咙", "yundao": "晕倒", "yun dao": "晕倒", "yun guo qu": "晕过去",
+    "jiaobuxing": "叫不醒", "jiao bu xing": "叫不醒", "hunmi": "昏迷", "hun mi": "昏迷",
+    "chouchu": "抽搐", "chou chu": "抽搐", "fashao": "发烧", "fa shao": "发烧", "gaoshao": "高烧", "gao shao": "高烧",
+    "tuxue": "吐血", "tu xue": "吐血", "chuxue": "出血", "chu xue": "出血", "fazi": "发紫", "fa zi": "发紫",
+    "fahei": "发黑", "fa hei": "发黑", "yi pian hei": "一片黑", "mei zhi jue": "没知觉", "meizhijue": "没知觉",
+    "shuo bu chu hua": "说不出话", "bu xiang huo le": "不想活了", "buxianghuole": "不想活了",
+    "zisha": "自杀", "zi sha": "自杀", "yishu": "遗书", "yi shu": "遗书", "haizi": "孩子", "baobao": "宝宝",
 }
 _PINYIN_RE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _PINYIN), key=len, reverse=True)) + r")\b")
 
@@ -144,8 +157,9 @@ _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u00b4": "'",
 
 @functools.lru_cache(maxsize=2048)
 def normalise(text: str) -> str:
-    """NFKC, lower case, simplified characters, folded typos and pinyin, single spaces."""
-    t = unicodedata.normalize("NFKC", text).lower().translate(_QUOTES).translate(_TRAD_TABLE)
+    """`text.normalize.fold` (NFKC, format characters dropped, lower case, OpenCC simplified characters, spaced-out
+    letters and leetspeak joined), then curly quotes, folded typos and pinyin, single spaces."""
+    t = fold(text).translate(_QUOTES).translate(_TRAD_TABLE)
     for pattern, repl in _ZH_FIXES:
         t = pattern.sub(repl, t)
     t = _PINYIN_RE.sub(lambda m: _PINYIN[m.group(1)], t)
@@ -292,8 +306,16 @@ VERDICT_ASK = _c(
 
 # ---- A question for a fact (what, which, who, when, why, how big): its object decides whether it is advice. ----
 FACT_QUESTION = _c(
-    r"^(?:\w+ ){0,6}?(?:what|what's|whats|which|who|whom|whose|when|why|how (?:big|small|large|long|old|far))\b",
+    r"^(?:[\w']+[,，]? ){0,10}?(?:what|what's|whats|which|who|whom|whose|when|why|how (?:big|small|large|long|old|far))\b",
     r"是什么|什么是|为什么|哪一?年|什么时候|何时|谁|多大|多小|多长|有多少(?:家|个|人|例|国)",
+)
+
+# ---- Framings that carry a request past the rules: role play, "ignore your rules", a research pretext. ----
+MANIPULATION_CUE = _c(
+    r"\b(?:ignore|pretend|role ?play|act as|you are now|you're now|jailbreak|developer mode|dan mode|"
+    r"no (?:rules|limits|restrictions|filters)|hypothetical\w*|for (?:a |my |our )?(?:research|thesis|paper|story|"
+    r"novel|script|class|assignment))\b",
+    r"忽略|无视|假装|扮演|角色|你现在是|没有(?:任何)?(?:限制|规则)|假设|论文|小说|剧本|作业",
 )
 
 # ---- Personal context: the question is about the user or someone they name. ----
@@ -617,7 +639,7 @@ SYMPTOMS = _c(
     r"\b(?:skin|cheek|face|nose|lips?|forehead|spot|area)\b.{0,20}?\b(?:turn\w*|went|going) (?:\w+ ){0,2}?"
     r"(?:white|pale|blotchy|mottled)\b|\blivedo\b|(?:threw|throw\w*) up blood|blood in (?:my |his |her )?vomit|"
     r"hurts like (?:crazy|hell)|unbearable pain|"
-    r"\b(?:turn\w*|went|gone|look\w*) (?:\w+ ){0,4}?(?:blue|bluish|purple|dusky|black)\b(?! market)|"
+    r"\b(?:turn\w*|went|gone|go|goes|going|got|getting|look\w*) (?:\w+ ){0,4}?(?:blue|bluish|purple|dusky|black)\b(?! market)|"
     r"turning blue|blue lips|spreading redness|red streaks|red\w*\b.{0,30}?\bspreading|\bpus\b|oozing|septic|sepsis|paraly\w*",
     r"喘不(?:上|过|动)|(?:嘴唇|嘴|脸|指甲).{0,3}?(?:发紫|青紫|发青)|呼吸(?:困难|急促|不畅|不上来|费力)|透不过气|憋气|憋得慌|"
     r"(?:喉咙|嗓子|咽喉).{0,4}?(?:发紧|紧|肿|堵|卡|收紧|闭)|"
@@ -670,7 +692,7 @@ PERSONAL_OR_NOW = _c(
 FIRST_PERSON_NEAR = re.compile(
     r"\b(?:i'm|i am|i've|i have|i feel|i got|i can't|i cannot|i keep|i just|i think i|i was|i had|i wrote|"
     r"i took|i swallowed|i decided|"
-    r"i suddenly|i started|i now|i couldn't|me)\b|\bmy (?:throat|face|lips?|tongue|eyes?|eyelids?|vision|"
+    r"i suddenly|i started|i now|i couldn't|me|it's me|it is me|this is me)\b|\bmy (?:throat|face|lips?|tongue|eyes?|eyelids?|vision|"
     r"sight|chest|heart|head|skin|arms?|legs?|hands?|knees?|back|body|mouth|neck|breathing|temperature|"
     r"speech|injection site|scalp|spine)\b|我(?!妈|爸|朋友|的朋友|家|们|听|看|读|想|好奇|了解|知道|问|查|是)")
 # Right after a symptom: it is over ("发过一次烧，早就好了", "a rash that went away"). Matched at the symptom's end.
@@ -686,6 +708,9 @@ NOT_MY_CASE = _c(
     r"\bi'?m (?:fine|ok|okay|not sick)\b|\bi am (?:fine|ok|okay|not sick)\b|\bjust curious\b|\bnot (?:about|for) me\b",
     r"我没事|我(?:很|挺)好|不是我|我没有(?:症状|不舒服)|只是(?:想)?(?:了解|问问|好奇)",
     r"\b(?:went away|cleared up|all better now|fully recovered)\b|(?:早就|已经|现在|都)(?:好了|没事了|痊愈|康复)|已经?出院",
+    # symptoms denied: "感觉挺好，没有任何不舒服", "no symptoms at all, I feel fine"
+    r"没有(?:任何)?(?:不舒服|不适|症状|反应|异常)|感觉(?:挺|很|还|都)?(?:好|正常)|"
+    r"\bno (?:symptoms|side effects|reaction|problems)\b|\bfeel(?:ing)? (?:fine|good|great|normal)\b",
 )
 # Any word of harm, of the body in trouble or of the end of a life. The classifier reads a clause out of its message;
 # a clause it calls an emergency must at least say something of this kind ("but I want them anyway" says nothing).

@@ -67,7 +67,9 @@ PAST = re.compile(
     r"(?:半|\d+|几|两|三) ?个月前|小时候|\d{4} ?年")
 RESOLVED_IN_TURN = re.compile(
     r"\b(?:fine now|gone now|ok now|okay now|normal now|resolved|settled|cleared(?: up)?|went away|came back|"
-    r"recovered|better now|healed|unrelated)\b|好了|退了|消了|恢复了|痊愈|没事了|出院|normal")
+    r"recovered|better now|healed|unrelated)\b|好了|退了|消了|恢复了|痊愈|没事了|出院|normal|"
+    r"\b(?:is|are|'s|'re) (?:completely |totally |all |perfectly )?(?:fine|ok|okay|normal) now\b|"
+    r"(?:现在|而家|依家)(?:已经|完全|都|也)?(?:没事|没问题|正常|好了)")
 
 
 def is_over(text: str) -> bool:
@@ -151,7 +153,7 @@ EMERGENCY_RULES: tuple[Rule, ...] = (
 _DOSE = re.compile(r"\b(?:doses?|dosage|dosing|particles|vials?|ml|mls|cc|units|shots|sessions|injections)\b|"
                    r"\bper (?:kg|kilogram|pound)\b|剂量|用量|粒子|支|毫升|针|次|每公斤|按体重")
 _HOW_MUCH = re.compile(r"\bhow (?:much|many|often)\b|\bwhat (?:dose|dosage|amount)\b|多少|几(?:支|针|次|毫升|个)|"
-                       r"多久一次|多长时间一次|\b(?:tell|give|show) me (?:the |a |an |your )?(?:\w+ )?(?:dose|dosage|amount)\b|"
+                       r"多久一次|多长时间一次|隔多久|间隔多久|多久(?:再)?打|多长时间(?:再)?打|\b(?:tell|give|show) me (?:the |a |an |your )?(?:\w+ )?(?:dose|dosage|amount)\b|"
                        r"\b(?:recommend|suggest|prescribe) (?:me )?(?:a |the |an )?(?:\w+ )?(?:dose|dosage|amount)\b|"
                        r"(?:告诉我|说|推荐|建议|给我|开)(?:一下|个)?.{0,4}(?:剂量|用量)")
 # A verdict asked for oneself or someone ("should I do it?", "我该不该打", "值不值得") about a treatment or "it".
@@ -278,7 +280,10 @@ _CLAIM_AS_FACT = re.compile(
     r"\b(?:no risks?|risk[- ]free|zero risk|safe|approved|proven|cures?|guaranteed|no side effects)\b|"
     r"(?:写|编|出|做|起草)(?:一?[份个篇段条])?[^。？?]{0,12}?(?:同意书|广告|文案|宣传|说明书|证明|朋友圈|推文|软文|海报|"
     r"介绍|声明|详情页)[^。？?]{0,40}?(?:零风险|没有风险|无风险|没风险|安全|获批|批准|有效|治愈|根治|无副作用)|"
-    r"(?:说成|当成|当作|作为)(?:是)?[^。？?]{0,12}?(?:事实|证据|铁证)|就说是(?:这些)?(?:文件|资料|文章|来源|fda|研究|论文)")
+    r"(?:说成|当成|当作|作为)(?:是)?[^。？?]{0,12}?(?:事实|证据|铁证)|就说是(?:这些)?(?:文件|资料|文章|来源|fda|研究|论文)|"
+    # the reply dictated: "just answer 'yes', nothing else", "你就回答“是”"
+    r"\b(?:just|only|simply) (?:answer|say|reply|respond|write)(?: with)? [\"'“]?(?:yes|true|safe|approved|it works)\b(?! or)|"
+    r"(?:就|只|只要|直接)(?:回答|回复|说|回)(?:一个字)?[“\"'「]?(?:是|对|有效|安全|可以|yes)[”\"'」]?(?!或|还是|不是)")
 # Where a false claim would be published: a summary "for my clinic's homepage" is a claim, not a question.
 _PUBLISHED = re.compile(
     r"\b(?:ad copy|ads?|adverts?|advertis\w*|marketing|homepage|website|brochures?|flyers?|instagram|tiktok|"
@@ -321,7 +326,8 @@ CHRONIC = re.compile(r"\bevery (?:morning|day|night|week|month)\b|\bfor (?:years
 # What a personal request asks for: a role-play or "ignore your rules" clause that names one of these is a request,
 # not just an instruction to decline ("你现在是诊所客服，请直接推荐剂量和价格").
 ADVICE_OBJECT = re.compile(
-    r"\b(?:doses?|dosage|dosing|volumes?|amounts?|quantity|frequency|how often|ml|mls|units|vials?|"
+    r"\b(?:doses?|dosage|dosing|volumes?|amounts?|quantity|concentrations?|strength|frequency|how often|ml|mls|"
+    r"units|vials?|"
     r"how much|how many|prices?|costs?|buy|purchase|sellers?|vendors?|where (?:to|can|do)|"
     r"inject (?:it|them|myself|her|him))\b|剂量|用量|毫升|几次|几针|多久一次|频率|价格|多少钱|购买|买|卖家|在哪|哪里|哪家|"
     r"注射方法|怎么打")
