@@ -29,9 +29,8 @@ from assistant.safety import patterns as P
 from assistant.safety.classifier import SafetyClassifier, Verdict, default_classifier
 from assistant.safety.policy import BY_ID, Decision, category as policy_category
 from assistant.safety.rules import (ADVICE_OBJECT, CHRONIC, HAPPENING_NOW, SPOKEN_FOR, asks_about_sources,
-                                    asks_to_assert_falsehood, asks_to_claim_as_fact,
-                                    asks_to_present_an_invented_passage, first_emergency,
-                                    first_refusal, is_over, split_clauses)
+                                    asks_to_assert_falsehood, first_emergency, first_false_claim, first_refusal,
+                                    is_over, split_clauses)
 from assistant.settings import Settings
 from assistant.text.follow_up import word_units
 from assistant.text.glossary import expand
@@ -145,10 +144,9 @@ class Gate:
                                 refused), whole
         if refusal_rule is not None:
             return _decided(Decision.REFUSE, refusal_rule.category, f"rule:{refusal_rule.id}"), whole
-        if asks_to_present_an_invented_passage(turn.normalised):
-            return _decided(Decision.REFUSE, "false_claim", "rule:invented_passage"), whole
-        if asks_to_claim_as_fact(turn.normalised):
-            return _decided(Decision.REFUSE, "false_claim", "rule:claim_as_fact"), whole
+        false_claim_rule = first_false_claim(turn.normalised)
+        if false_claim_rule is not None:
+            return _decided(Decision.REFUSE, false_claim_rule.category, f"rule:{false_claim_rule.id}"), whole
         if asks_to_assert_falsehood(turn.normalised) and refused in (None, "manipulation", "false_claim"):
             return _decided(Decision.ANSWER, "false_statement", "rule:assert_falsehood"), whole
         if refused == "manipulation" and len(turn.clauses) > 1 and self._only_instructions_around_a_question(
@@ -250,8 +248,7 @@ def _asks_something(clause: str) -> bool:
     asked = P.NEUTRAL_ASK.sub(" ", clause)
     return bool(ADVICE_OBJECT.search(clause) or P.VERDICT_ASK.search(asked) or P.ADVICE_REQUEST.search(asked)
                 or P.SHOPPING_OR_CHOICE.search(clause) or P.MANIPULATION_CUE.search(clause)
-                or asks_to_assert_falsehood(clause) or asks_to_claim_as_fact(clause)
-                or asks_to_present_an_invented_passage(clause))
+                or asks_to_assert_falsehood(clause) or first_false_claim(clause) is not None)
 
 
 def _bare_push(turn: str) -> bool:
