@@ -28,7 +28,7 @@ import numpy as np
 from assistant.safety import patterns as P
 from assistant.safety.classifier import SafetyClassifier, Verdict, default_classifier
 from assistant.safety.policy import BY_ID, Decision, category as policy_category
-from assistant.safety.rules import (ADVICE_OBJECT, CHRONIC, HAPPENING_NOW, SPOKEN_FOR, asks_about_sources,
+from assistant.safety.rules import (ADVICE_OBJECT, CHRONIC, HAPPENING_NOW, SPOKEN_FOR, WENT_AWAY, asks_about_sources,
                                     asks_to_assert_falsehood, first_emergency, first_false_claim, first_refusal,
                                     is_over, split_clauses)
 from assistant.settings import Settings
@@ -133,10 +133,12 @@ class Gate:
             if whole.p(Decision.EMERGENCY) >= bar:
                 return _decided(Decision.EMERGENCY, whole.best_category(Decision.EMERGENCY), "classifier",
                                 refused), whole
-            # A clause that tells of harm that is over ("去年打完有点泛红，两天就消了") is no emergency by itself.
+            # A clause that tells of harm that is over ("去年打完有点泛红，两天就消了"), or that the next clause says
+            # went away ("a rash after my last session, but it cleared"), is no emergency by itself.
             # A clause the classifier calls urgent must say something of harm (patterns.HARM_CUE).
-            current = [v for v, clause in zip(clause_verdicts, turn.clauses)
-                       if not is_over(clause) and P.HARM_CUE.search(clause)]
+            following = turn.clauses[1:] + [""]
+            current = [v for v, clause, after in zip(clause_verdicts, turn.clauses, following)
+                       if not is_over(clause) and not WENT_AWAY.match(after) and P.HARM_CUE.search(clause)]
             urgent = max(current, key=lambda v: v.p(Decision.EMERGENCY), default=None)
             if urgent is not None and urgent.p(Decision.EMERGENCY) >= s.safety_clause_emergency_threshold \
                     and not CHRONIC.search(turn.normalised):

@@ -42,29 +42,6 @@ _ZH_FIXES = (
     (re.compile(r"[买卖][到倒]"), "买到"),
 )
 
-# Pinyin written with Latin letters, as whole words.
-_PINYIN = {
-    "waimiti": "外泌体", "wai mi ti": "外泌体", "waimi": "外泌体",
-    "zhensuo": "诊所", "yiyuan": "医院", "jiliang": "剂量", "zhushe": "注射",
-    "najia": "哪家", "nali": "哪里", "duoshaoqian": "多少钱", "duoshao": "多少",
-    "gaibugai": "该不该", "yaobuyao": "要不要", "zhiliao": "治疗", "yimei": "医美",
-    "linchuang shiyan": "临床试验", "linchuangshiyan": "临床试验", "shiyan": "试验", "yanjiu": "研究",
-    "wenzhang": "文章", "ziliao": "资料", "zhuce": "注册", "jianguan": "监管", "pizhun": "批准", "fengxian": "风险",
-    # symptoms, self-harm and "now", the words an emergency turns on (toneless, joined or spaced)
-    "xianzai": "现在", "xian zai": "现在", "turan": "突然", "tu ran": "突然", "gangcai": "刚才", "gang cai": "刚才",
-    "kanbujian": "看不见", "kan bu jian": "看不见", "kanbuqing": "看不清", "kan bu qing": "看不清",
-    "huxi kunnan": "呼吸困难", "hu xi kun nan": "呼吸困难", "huxikunnan": "呼吸困难",
-    "chuan bu shang qi": "喘不上气", "chuanbushangqi": "喘不上气", "chuan bu guo qi": "喘不过气",
-    "houlong": "喉咙", "hou long": "喉咙", "yundao": "晕倒", "yun dao": "晕倒", "yun guo qu": "晕过去",
-    "jiaobuxing": "叫不醒", "jiao bu xing": "叫不醒", "hunmi": "昏迷", "hun mi": "昏迷",
-    "chouchu": "抽搐", "chou chu": "抽搐", "fashao": "发烧", "fa shao": "发烧", "gaoshao": "高烧", "gao shao": "高烧",
-    "tuxue": "吐血", "tu xue": "吐血", "chuxue": "出血", "chu xue": "出血", "fazi": "发紫", "fa zi": "发紫",
-    "fahei": "发黑", "fa hei": "发黑", "yi pian hei": "一片黑", "mei zhi jue": "没知觉", "meizhijue": "没知觉",
-    "shuo bu chu hua": "说不出话", "bu xiang huo le": "不想活了", "buxianghuole": "不想活了",
-    "zisha": "自杀", "zi sha": "自杀", "yishu": "遗书", "yi shu": "遗书", "haizi": "孩子", "baobao": "宝宝",
-}
-_PINYIN_RE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _PINYIN), key=len, reverse=True)) + r")\b")
-
 # Short English misspellings that an edit-distance rule would get wrong.
 _EN_VARIANTS = {
     "shud": "should", "shuld": "should", "shoud": "should", "shld": "should", "sould": "should",
@@ -158,11 +135,10 @@ _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u00b4": "'",
 @functools.lru_cache(maxsize=2048)
 def normalise(text: str) -> str:
     """`text.normalize.fold` (NFKC, format characters dropped, lower case, OpenCC simplified characters, spaced-out
-    letters and leetspeak joined), then curly quotes, folded typos and pinyin, single spaces."""
+    letters and leetspeak joined, pinyin as characters), then curly quotes, folded typos, single spaces."""
     t = fold(text).translate(_QUOTES).translate(_TRAD_TABLE)
     for pattern, repl in _ZH_FIXES:
         t = pattern.sub(repl, t)
-    t = _PINYIN_RE.sub(lambda m: _PINYIN[m.group(1)], t)
     t = _LATIN_WORD.sub(lambda m: _fix_token(m.group(0)), t)
     # "can i by" / "were can i" style homophones, only in a buying / asking frame.
     t = re.sub(r"\b(can i|to|i want to|where to|i wanna) by\b", r"\1 buy", t)
@@ -286,7 +262,7 @@ ADVICE_REQUEST = _c(
 # is not one. ----
 _WHO = r"(?:i|we|she|he|my \w+(?: \w+)?|our \w+)"
 _DO_IT = (r"(?:get|do|try|use|take|have|go for|go ahead|go through with|start|continue|keep|buy|book|inject|"
-          r"receive|undergo|risk|choose|pick|let|give|put|stop|skip|sign up)")
+          r"receive|undergo|risk|choose|pick|let|give|put|stop|skip|sign up|go back|come back|return|rebook|redo|repeat)")
 _FINE = r"(?:safe|ok|okay|fine|alright|wise|smart|worth it|a good idea|right|suitable|dangerous|risky|harmful)"
 VERDICT_ASK = _c(
     rf"\b(?:should|shall|can|could|may|must|would|do|will|is it ok (?:for|if)) {_WHO} (?:\w+ )?{_DO_IT}\b",

@@ -5,8 +5,8 @@
   InvalidQuestionError.
 - `fold`: what intent matching reads (the safety gate's patterns and classifier): NFKC (full-width letters,
   compatibility forms), lower case, Traditional -> Simplified Chinese (OpenCC), and obfuscation undone: letters
-  spaced apart ("d o s e", "外 泌 体"), digits standing for letters inside words ("d0s3"). Folding is never shown
-  and never used for offsets.
+  spaced apart ("d o s e", "外 泌 体"), digits standing for letters inside words ("d0s3"), toneless pinyin read as
+  characters (text/pinyin.py). Folding is never shown and never used for offsets.
 """
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ import opencc
 
 from assistant.errors import InvalidQuestionError
 from assistant.text.language import HAN_RANGES
+from assistant.text.pinyin import pinyin_to_hanzi
 
 MAX_QUESTION_CHARS = 2000
 
@@ -69,4 +70,4 @@ def fold(text: str) -> str:
     t = _SPACED_HAN.sub("", t)
     t = _SPACED_LETTERS.sub(lambda m: re.sub(r"[ .]", "", m.group(0)), t)
     t = _LEET_WORD.sub(lambda m: m.group(0).translate(_LEET), t)
-    return " ".join(t.split())
+    return " ".join(pinyin_to_hanzi(t).split())
