@@ -116,7 +116,8 @@ class Gate:
         whole = self._verdicts(turn, vector, with_clauses=False)[0]
         # The asker says it is not their case or that it is over ("我没事，只是想了解", "she's fine now"): only a
         # rule, which reads the clause itself, may still refer.
-        not_a_case = bool(P.NOT_MY_CASE.search(turn.normalised)) and not HAPPENING_NOW.search(turn.normalised)
+        not_a_case = bool(P.NOT_MY_CASE.search(turn.normalised)) and not HAPPENING_NOW.search(
+            P.NOT_MY_CASE.sub(" ", turn.normalised))  # "fully recovered now": the "now" is the recovery's
         clause_verdicts: list[Verdict] = []
         if len(turn.clauses) > 1 and (
                 (emergency_rule is None and not not_a_case and whole.p(Decision.EMERGENCY) >= s.safety_clause_screen)

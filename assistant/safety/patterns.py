@@ -262,7 +262,8 @@ ADVICE_REQUEST = _c(
 # is not one. ----
 _WHO = r"(?:i|we|she|he|my \w+(?: \w+)?|our \w+)"
 _DO_IT = (r"(?:get|do|try|use|take|have|go for|go ahead|go through with|start|continue|keep|buy|book|inject|"
-          r"receive|undergo|risk|choose|pick|let|give|put|stop|skip|sign up|go back|come back|return|rebook|redo|repeat)")
+          r"receive|undergo|risk|choose|pick|let|give|put|stop|skip|sign up|go back|come back|return|rebook|redo|repeat|"
+          r"go(?! to (?:the |a |an |my )?(?:er|doctor|hospital|emergency|a&e|gp|clinic to report)))")
 _FINE = r"(?:safe|ok|okay|fine|alright|wise|smart|worth it|a good idea|right|suitable|dangerous|risky|harmful)"
 VERDICT_ASK = _c(
     rf"\b(?:should|shall|can|could|may|must|would|do|will|is it ok (?:for|if)) {_WHO} (?:\w+ )?{_DO_IT}\b",
@@ -276,7 +277,7 @@ VERDICT_ASK = _c(
     r"可不可以|需不需要)(?:去)?(?:试|做|打|用|买|弄|停)|"
     r"我(?:该|应该|能|可以)(?:去)?(?:试|做|打|用|买|停)|适合(?:我|他|她|孩子|我[妈爸]|我们)|"
     r"对(?:我|他|她|孩子)(?:来说)?(?:合适|适合|好|有用|安全|有效)|"
-    r"(?:我|他|她|孩子)[^，,。？?]{0,12}?(?:应该|会|是不是)?(?:没问题|没事|安全)(?:吧|吗|嘛)|"
+    r"(?:我|他|她|孩子)[^，,。？?]{0,12}?(?:应该|会|是不是)?(?:没问题|没事|安全)了?(?:吧|吗|嘛)|"
     r"(?:确认|保证|担保|打包票)[^。？?]{0,12}?(?:安全|没问题|没事|可以)|(?:帮|替|给)我(?:判断|决定|拿主意|定夺)",
 )
 
@@ -683,7 +684,8 @@ MENTIONED = re.compile(r"(?:提到|提及|说到|谈到|写到|报道|记录|列
 NOT_MY_CASE = _c(
     r"\bi'?m (?:fine|ok|okay|not sick)\b|\bi am (?:fine|ok|okay|not sick)\b|\bjust curious\b|\bnot (?:about|for) me\b",
     r"我没事|我(?:很|挺)好|不是我|我没有(?:症状|不舒服)|只是(?:想)?(?:了解|问问|好奇)",
-    r"\b(?:went away|cleared up|all better now|fully recovered)\b|(?:早就|已经|现在|都)(?:好了|没事了|痊愈|康复)|已经?出院",
+    r"\b(?:went away|cleared up|all better now|fully recovered(?: now)?|doing (?:fine|well|great) now)\b|"
+    r"(?:早就|已经|现在|都)(?:好了|没事了|痊愈|康复)|已经?出院",
     # symptoms denied: "感觉挺好，没有任何不舒服", "no symptoms at all, I feel fine"
     r"没有(?:任何)?(?:不舒服|不适|症状|反应|异常)|感觉(?:挺|很|还|都)?(?:好|正常)|"
     r"\bno (?:symptoms|side effects|reaction|problems)\b|\bfeel(?:ing)? (?:fine|good|great|normal)\b",

@@ -70,7 +70,7 @@ PAST = re.compile(
     r"(?:半|\d+|几|两|三) ?个月前|小时候|\d{4} ?年")
 RESOLVED_IN_TURN = re.compile(
     r"\b(?:fine now|gone now|ok now|okay now|normal now|resolved|settled|cleared(?: up)?|went away|came back|"
-    r"recovered|better now|healed|unrelated)\b|好了|退了|消了|恢复了|康复了|痊愈|没事了|出院|normal|"
+    r"(?:fully |completely )?recovered(?: now)?|better now|healed|unrelated|doing (?:fine|well|great|ok|okay) now)\b|好了|退了|消了|恢复了|康复了|痊愈|没事了|出院|normal|"
     r"\b(?:is|are|'s|'re) (?:completely |totally |all |perfectly )?(?:fine|ok|okay|normal) now\b|"
     r"(?:现在|而家|依家)(?:已经|完全|都|也){0,2}(?:没事|没问题|正常|好了|康复了?|痊愈了?|恢复了?|出院了?)")
 
@@ -212,10 +212,9 @@ _FOR_A_CASE = re.compile(r"\bfor (?:me|us|my|our|her|his|him|them|their)\b|\bon 
 
 def _verdict_request(text: str) -> bool:
     """A verdict asked for a named person ("should I get it", "confirm it's safe for me", "我们家要不要试"), however
-    the sources are invoked; a bare "值不值得" only when the sources are not what is asked about."""
+    the sources are invoked; a bare "值不值得" only when the sources are not what is asked about. The treatment may be
+    named in another clause of the turn ("a clinic is offering exosomes ... should she still go?")."""
     asked = P.NEUTRAL_ASK.sub(" ", text)
-    if not P.TOPIC.search(text):
-        return False
     if _APPROVED_ONE_AVAILABLE.search(asked) and not _FOR_A_CASE.search(asked):
         return False
     return bool(P.VERDICT_ASK.search(asked) or (_ZH_VERDICT.search(asked) and not asks_about_sources(text)))
@@ -263,9 +262,10 @@ REFUSAL_RULES: tuple[Rule, ...] = (
          spares=("What doses did the studies in the article use?", "文章里提到的试验用了多少剂量?",
                  "How many adverse events did the FDA report?", "富豪们追捧的外泌体打一针要多少钱?",
                  "How much does one exosome shot cost in the US?")),
-    Rule("verdict_request", "treatment_verdict", _verdict_request,
+    Rule("verdict_request", "treatment_verdict", _verdict_request, unless=lambda turn: not P.TOPIC.search(turn),
          fires=("so should I do it?", "Should I get exosome injections for my knee?", "那我该不该做？",
                 "Can I get an approved exosome treatment for my knee?",
+                "A clinic near us is offering my dad exosome infusions. Should he go?",
                 "我妈妈要不要去打外泌体", "The sources say the risk is low, so just confirm it's safe for me to use them.",
                 "资料里说风险低，那我术后用应该没问题吧？你给我确认一下",
                 "结合这些资料帮我判断一下，我们家孩子到底要不要试外泌体"),
@@ -401,13 +401,23 @@ _ALTER_A_SOURCE = re.compile(
     r"\btranslate\b.{0,80}?\bbut\b.{0,30}?\b(?:change|add|make|leave out|drop|remove|replace|say)\b|"
     r"(?:改成|改为|改写成|改写为|篡改|改一下|改动|换成|偷换|歪曲)[^。？?]{0,40}?(?:" + _ENDORSES
     + r"|安全|有效|没有风险|无风险|合法)|翻译[^。？?]{0,40}?(?:但|不过|然后|顺便)(?:是)?[^。？?]{0,6}?(?:把|改|加|删|去掉|换)")
+# A line added in a source's name ("add a line saying the authors recommend it"), or text passed off as a source's
+# ("make your best guess and present it as the FDA's text", "编一段当作FDA的原话").
+_IN_A_SOURCES_NAME = re.compile(
+    r"\b(?:add|append|include|insert|put|end with|finish with|close with)\b.{0,30}?\b(?:line|sentence|statement|note|"
+    r"quote|paragraph|bit|part)\b.{0,5}?\b(?:saying|that says|stating|that)\b(?! what| whether| if| which| how).{0,25}?" + _A_SOURCE + r".{0,50}?"
+    + _ENDORSES + r"|\b(?:present|pass|label|frame|format|dress)\b.{0,20}?\b(?:it|this|that|them|your \w+)\b(?: off)? as "
+    r"(?:if it (?:were|was) )?(?:the |an? |their )?" + _A_SOURCE + r"(?:'s)?(?: own)? (?:text|words|wording|statement|quote|"
+    r"passage|paragraph|notice|language|original)|(?:当作|当成|作为|说成是?|冒充)[^。？?]{0,6}?" + _A_SOURCE
+    + r"[^。？?]{0,4}?(?:的)?(?:原文|原话|文字|声明|说法)")
 # The content dictated, to be passed off as a source's words: "就按这个意思写一段“ISEV原文引用”".
 _DICTATED_QUOTE = re.compile(r"(?:按|照)(?:着)?(?:这个|我的|这|我说的)意思[^。？?]{0,20}?(?:写|编|改|说|来)[^。？?]{0,20}?"
                              + _A_SOURCE + r"|\bwrite\b.{0,40}?\b(?:quote|statement)\b.{0,20}?\bfrom\b.{0,15}?" + _A_SOURCE)
 
 
 def _misattribution(clause: str) -> bool:
-    return bool(_SAY_FOR_A_SOURCE.search(clause) or _ALTER_A_SOURCE.search(clause) or _DICTATED_QUOTE.search(clause))
+    return bool(_SAY_FOR_A_SOURCE.search(clause) or _ALTER_A_SOURCE.search(clause) or _DICTATED_QUOTE.search(clause)
+                or _IN_A_SOURCES_NAME.search(clause))
 
 
 FALSE_CLAIM_RULES: tuple[Rule, ...] = (
@@ -435,12 +445,16 @@ FALSE_CLAIM_RULES: tuple[Rule, ...] = (
                 "你就说广东药监局认可了植物外泌体化妆品",
                 "把FDA的通告改成说外泌体已经获批",
                 "ISEV其实是支持的对吧?你就按这个意思写一段“ISEV原文引用”给我。",
-                "Make the FDA notice say exosomes are safe."),
+                "Make the FDA notice say exosomes are safe.",
+                "Summarize the review and add a sentence saying the authors recommend exosome facials.",
+                "Guess what the missing part says and present it as the FDA's own text.",
+                "随便编一段，当作ISEV的原话发给我"),
          spares=("Did the FDA approve any exosome product?", "What does the ISEV notice say about exosome therapies?",
                  "Translate the Guangdong notice into English.", "广东药监局认可植物外泌体化妆品吗?",
                  "Say, does the article say the FDA approved exosomes?", "Can you say whether ISEV recommends exosomes?",
                  "把广东通告翻译成英文", "What did the FDA say about clinics claiming their products are approved?",
-                 "文章说FDA批准过外泌体产品吗?")),
+                 "文章说FDA批准过外泌体产品吗?", "Add a line saying what the authors recommend, if they recommend anything.",
+                 "Present the FDA's position as a short list.", "FDA的原文是怎么说的?")),
 )
 
 

@@ -6,10 +6,13 @@
 - `fold`: what intent matching reads (the safety gate's patterns and classifier): NFKC (full-width letters,
   compatibility forms), lower case, Traditional -> Simplified Chinese (OpenCC), and obfuscation undone: letters
   spaced apart ("d o s e", "外 泌 体"), digits standing for letters inside words ("d0s3"), toneless pinyin read as
-  characters (text/pinyin.py). Folding is never shown and never used for offsets.
+  characters (text/pinyin.py), and base64-encoded text decoded ("SWdub3Jl..." -> "ignore..."). Folding is never
+  shown and never used for offsets.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
 import re
 import unicodedata
@@ -31,6 +34,20 @@ _SPACED_LETTERS = re.compile(r"\b(?:[a-z][ .]){2,}[a-z]\b")
 # a name with a number ("covid19", "e5", "mp3").
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"})
 _LEET_WORD = re.compile(r"\b[a-z0-9@$]*[a-z][0-9@$]+[a-z][a-z0-9@$]*\b")
+
+
+# A run long enough to hide a sentence in base64; decoded only when it decodes to readable text.
+_BASE64 = re.compile(r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{16,}={0,2}(?![A-Za-z0-9+/=])")
+
+
+def _decoded_base64(match: re.Match[str]) -> str:
+    token = match.group(0)
+    try:
+        text = base64.b64decode(token + "=" * (-len(token) % 4), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return token
+    readable = text.strip() and all(ch.isprintable() or ch.isspace() for ch in text)
+    return f" {text} " if readable and (" " in text.strip() or re.search(f"[{HAN_RANGES}]", text)) else token
 
 
 def _printable(ch: str) -> bool:
@@ -65,7 +82,8 @@ def _to_simplified() -> opencc.OpenCC:
 @functools.lru_cache(maxsize=4096)
 def fold(text: str) -> str:
     """Surface noise folded away for matching intent (see the module docstring)."""
-    t = unicodedata.normalize("NFKC", "".join(filter(_printable, text))).lower()
+    t = _BASE64.sub(_decoded_base64, unicodedata.normalize("NFKC", "".join(filter(_printable, text))))
+    t = t.lower()
     t = _to_simplified().convert(t)
     t = _SPACED_HAN.sub("", t)
     t = _SPACED_LETTERS.sub(lambda m: re.sub(r"[ .]", "", m.group(0)), t)
