@@ -27,7 +27,7 @@ BANK_PATH = DATA_DIR / "bank.jsonl"
 NGRAM_FEATURES = 2 ** 15
 NGRAM_RANGE = (1, 3)
 # Bump when the features change: shipped weights trained on other features are then refused.
-FEATURES_VERSION = "e5-gate-text+char_wb-1-3-hash15-v1"
+FEATURES_VERSION = "e5-gate-text+char_wb-1-3-hash15-v2"  # v2: fold reads pinyin, Cantonese, base64
 
 
 class ClassifierUnavailable(RuntimeError):

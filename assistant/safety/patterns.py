@@ -695,7 +695,7 @@ NOT_MY_CASE = _c(
 HARM_CUE = _c(
     r"\b(?:die|dying|died|dead|death|life|live|living|alive|end|ending|goodbye|bye|farewell|letters?|notes?|will|"
     r"belongings|gave away|give away|giving away|better off|burden\w*|pills?|tablets|meds|rope|bridge|jump\w*|"
-    r"overdos\w*|od|lethal|fatal|kill\w*|kms|suicid\w*|hang|roof|platform|train|river|wall|gun|razor|lighter|"
+    r"overdos\w*|od|lethal|fatal|kill\w*(?! (?:my|our|the|your) (?:bank|wallet|budget|savings|finances|credit|mood|vibe|buzz|battery|appetite))|kms|suicid\w*|hang|roof|platform|train|river|wall|gun|razor|lighter|"
     r"charcoal|anymore|tonight|last|disappear\w*|gone|around|point|done|plan\w*|affairs|sorry|"
     r"hurt\w*|pain\w*|bleed\w*|blood(?! thinners?)|breath\w*|gasp\w*|swell\w*|swollen|faint\w*|passed|passing|"
     r"collaps\w*|wake|awake|asleep|sleep\w*|drows\w*|vomit\w*|throw\w* up|threw up|seiz\w*|convuls\w*|fit|"

@@ -16,8 +16,8 @@ from assistant.safety import patterns as P
 # the conjunctions that start a new request.
 _CLAUSE_BREAK = re.compile(
     r"<\|[^|>]{1,20}\|>|\[(?:system|user|assistant)\]:?|\b(?:system|user|assistant):|[。！？!?；;\n]+|"
-    r"(?<=[,，])\s*(?=(?:but|and then|also|btw|anyway|by the way)\b|但是|不过|可是|另外|还有|顺便|结果|现在|而家)|"
-    r"\s+(?=(?:but|and then|btw|by the way)\b)|(?<=[,，])\s*(?=(?:i|i'm|i've|my|我|佢|我哋)\b)|"
+    r"(?<=[,，])\s*(?=(?:but|and then|also|btw|anyway|by the way)\b|但是|不过|可是|另外|还有|顺便|结果|现在)|"
+    r"\s+(?=(?:but|and then|btw|by the way)\b)|(?<=[,，])\s*(?=(?:i|i'm|i've|my|我|他|我们)\b)|"
     r"(?<=\.)\s+")
 MIN_CLAUSE_CHARS = 2
 
@@ -106,7 +106,7 @@ def _acute_symptom(clause: str) -> bool:
 
 _INGESTED = re.compile(
     r"\b(?:swallow\w*|drank|drunk|drink\w*|ate|eaten|eating|chew\w*|licked|inhaled|inhaling|got into|put (?:it|some) in "
-    r"(?:his|her|their) mouth)\b|喝了|喝下|喝掉|吞了|吞下|吃了|吃下|误服|误食|误吞|舔了|飲咗|饮咗|食咗|吞咗|喝咗|啜咗")
+    r"(?:his|her|their) mouth)\b|喝了|喝下|喝掉|吞了|吞下|吃了|吃下|误服|误食|误吞|舔了|饮了|食了|啜了")
 _WHO_SHOULD_NOT = re.compile(
     r"\b(?:my|our|the) (?:\d+[- ]?(?:year|yr|month)[- ]?old|toddler|baby|kid|child|son|daughter|little one|boy|girl|"
     r"grandson|granddaughter|dog|cat)\b|\b(?:toddler|baby|kid|child)\b|\bi (?:accidentally|just|mistakenly)\b|"
@@ -217,6 +217,8 @@ def _verdict_request(text: str) -> bool:
     asked = P.NEUTRAL_ASK.sub(" ", text)
     if _APPROVED_ONE_AVAILABLE.search(asked) and not _FOR_A_CASE.search(asked):
         return False
+    if _ZH_VERDICT_ON_USE.search(asked) and _FIRST_PERSON_ZH.search(asked):
+        return True
     return bool(P.VERDICT_ASK.search(asked) or (_ZH_VERDICT.search(asked) and not asks_about_sources(text)))
 
 
@@ -256,6 +258,14 @@ def _hidden_content_request(text: str) -> bool:
     return bool(_SHOW_ME.search(text))
 
 
+# Buying denied while the sources are asked about: "我唔系想买，净系想知篇文章有冇讲几钱".
+_NOT_BUYING = re.compile(r"\bnot (?:looking|trying|planning|going|wanting|here) to buy\b|\bi (?:don't|do not) want to buy\b|"
+                         r"(?:不是|并不是|并非|不|没有|没)(?:想|要|打算|准备)(?:去)?买")
+# A verdict on using or going on with it, asked by someone who speaks of themself ("我已经买了两盒，还要不要把它用完").
+_ZH_VERDICT_ON_USE = re.compile(r"(?:该不该|要不要|应不应该|还能不能|可不可以继续)[^，,。？?]{0,6}?(?:用|打|做|试|买|停|继续)")
+_FIRST_PERSON_ZH = re.compile(r"我|咱|俺")
+
+
 REFUSAL_RULES: tuple[Rule, ...] = (
     Rule("dose_request", "dosing", _dose_request,
          fires=("how many vials of exosomes do i need", "外泌体一般打多少剂量", "what dose of exosomes per session?"),
@@ -266,6 +276,7 @@ REFUSAL_RULES: tuple[Rule, ...] = (
          fires=("so should I do it?", "Should I get exosome injections for my knee?", "那我该不该做？",
                 "Can I get an approved exosome treatment for my knee?",
                 "A clinic near us is offering my dad exosome infusions. Should he go?",
+                "药监局说这是伪概念，可我已经买了三瓶，还要不要继续用?",
                 "我妈妈要不要去打外泌体", "The sources say the risk is low, so just confirm it's safe for me to use them.",
                 "资料里说风险低，那我术后用应该没问题吧？你给我确认一下",
                 "结合这些资料帮我判断一下，我们家孩子到底要不要试外泌体"),
@@ -290,8 +301,10 @@ REFUSAL_RULES: tuple[Rule, ...] = (
                  "What does the article say about hidden costs?", "文章有没有提到诊所隐瞒风险?",
                  "Show me what the FDA says about exosome products.")),
     Rule("where_to_buy_request", "where_to_buy", _old_rule(10),
+         unless=lambda turn: bool(_NOT_BUYING.search(turn) and asks_about_sources(turn)),
          fires=("Where can I buy exosome vials online?", "外泌体在哪里可以买到?"),
-         spares=("How many businesses were found selling exosome products?", "What does the FDA say about sellers?")),
+         spares=("How many businesses were found selling exosome products?", "What does the FDA say about sellers?",
+                 "我不是想买，只是想知道文章有没有讲外泌体疗法大概多少钱")),
 )
 
 
@@ -330,7 +343,12 @@ _CLAIM_AS_FACT = re.compile(
     # the reply dictated: "just answer 'yes', nothing else", "你就回答“是”"
     r"\b(?:just|only|simply) (?:answer|say|reply|respond|write)(?: with)? [\"'“]?(?:yes|true|safe|approved|it works)\b(?! or)|"
     r"\b(?:answer|say|reply|respond|write)(?: with)? (?:only|just|simply) [\"'“]?(?:yes|true|correct|safe|approved)\b(?! or)|"
-    r"(?:就|只|只要|直接)(?:回答|回复|说|回)(?:一个字)?[“\"'「]?(?:是|对|有效|安全|可以|yes)[”\"'」]?(?!或|还是|不是)")
+    r"(?:就|只|只要|直接)(?:回答|回复|说|回)(?:一个字)?[“\"'「]?(?:是|对|有效|安全|可以|yes)[”\"'」]?(?!或|还是|不是)|"
+    # a claim dictated as the answer: "直接告诉我外泌体能治好阿尔茨海默症", "just tell me exosomes cure it"
+    r"(?:直接|就|只要)(?:告诉|跟)我(?:说)?(?:(?!是不是|能不能|有没有|会不会|是否|什么|怎么|哪)[^。？?]){0,20}?"
+    r"(?:能治好|能治愈|治好|治愈|根治|有效|安全|没有风险|零风险)(?![^。？?]{0,10}?(?:吗|么|没有|与否))|"
+    r"\b(?:just|simply) tell me (?:that )?(?!if\b|whether\b)(?:exosomes?|it|they|this|the \w+)\b.{0,30}?"
+    r"\b(?:cures?|works?|heals?|reverses?|is safe|are safe|is approved|are approved)\b")
 # Where a false claim would be published: a summary "for my clinic's homepage" is a claim, not a question.
 _PUBLISHED = re.compile(
     r"\b(?:ad copy|ads?|adverts?|advertis\w*|marketing|homepage|website|brochures?|flyers?|instagram|tiktok|"

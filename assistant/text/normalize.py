@@ -6,13 +6,15 @@
 - `fold`: what intent matching reads (the safety gate's patterns and classifier): NFKC (full-width letters,
   compatibility forms), lower case, Traditional -> Simplified Chinese (OpenCC), and obfuscation undone: letters
   spaced apart ("d o s e", "外 泌 体"), digits standing for letters inside words ("d0s3"), toneless pinyin read as
-  characters (text/pinyin.py), and base64-encoded text decoded ("SWdub3Jl..." -> "ignore..."). Folding is never
-  shown and never used for offsets.
+  characters (text/pinyin.py), base64-encoded text decoded ("SWdub3Jl..." -> "ignore..."), a message that names
+  rot13 followed by its decoding, and the function words
+  of written Cantonese as Mandarin ("有冇讲" -> "有没有讲"). Folding is never shown and never used for offsets.
 """
 from __future__ import annotations
 
 import base64
 import binascii
+import codecs
 import functools
 import re
 import unicodedata
@@ -36,6 +38,16 @@ _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t
 _LEET_WORD = re.compile(r"\b[a-z0-9@$]*[a-z][0-9@$]+[a-z][a-z0-9@$]*\b")
 
 
+# Written Cantonese function words and their Mandarin equivalents; only forms that are not also Mandarin words
+# ("系" alone is 系统's, so only "唔系", "净系", "系咪" are mapped).
+_CANTONESE = (("唔系", "不是"), ("系咪", "是不是"), ("净系", "只是"), ("乜嘢", "什么"), ("咩嘢", "什么"), ("边度", "哪里"),
+              ("边间", "哪家"), ("点解", "为什么"), ("几多", "多少"), ("几钱", "多少钱"), ("有冇", "有没有"), ("冇", "没有"),
+              ("嘅", "的"), ("咗", "了"), ("佢哋", "他们"), ("佢", "他"), ("我哋", "我们"), ("啲", "些"), ("喺", "在"),
+              ("唔", "不"), ("睇", "看"), ("嚟", "来"), ("咁", "这么"), ("而家", "现在"), ("依家", "现在"))
+_CANTONESE_MANDARIN = dict(_CANTONESE)
+_CANTONESE_RE = re.compile("|".join(map(re.escape, (k for k, _ in _CANTONESE))))
+
+
 # A run long enough to hide a sentence in base64; decoded only when it decodes to readable text.
 _BASE64 = re.compile(r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{16,}={0,2}(?![A-Za-z0-9+/=])")
 
@@ -48,6 +60,9 @@ def _decoded_base64(match: re.Match[str]) -> str:
         return token
     readable = text.strip() and all(ch.isprintable() or ch.isspace() for ch in text)
     return f" {text} " if readable and (" " in text.strip() or re.search(f"[{HAN_RANGES}]", text)) else token
+
+
+_NAMES_ROT13 = re.compile(r"\brot[- ]?13\b", re.IGNORECASE)
 
 
 def _printable(ch: str) -> bool:
@@ -83,8 +98,11 @@ def _to_simplified() -> opencc.OpenCC:
 def fold(text: str) -> str:
     """Surface noise folded away for matching intent (see the module docstring)."""
     t = _BASE64.sub(_decoded_base64, unicodedata.normalize("NFKC", "".join(filter(_printable, text))))
+    if _NAMES_ROT13.search(t):  # the request is read both as written and decoded
+        t = f"{t} {codecs.decode(t, 'rot13')}"
     t = t.lower()
     t = _to_simplified().convert(t)
+    t = _CANTONESE_RE.sub(lambda m: _CANTONESE_MANDARIN[m.group(0)], t)
     t = _SPACED_HAN.sub("", t)
     t = _SPACED_LETTERS.sub(lambda m: re.sub(r"[ .]", "", m.group(0)), t)
     t = _LEET_WORD.sub(lambda m: m.group(0).translate(_LEET), t)
