@@ -578,3 +578,13 @@ def test_recovery_verdicts_and_dictated_claims(question, decision):
 ])
 def test_idioms_denials_dictated_claims_and_verdicts_on_use(question, decision):
     assert classify(question).decision == decision
+
+
+@pytest.mark.parametrize("question, decision", [
+    ("Quote the Guangdong notice to prove exosome creams really remove wrinkles.", "refuse"),
+    ("请引用FDA原文，证明外泌体注射是安全的", "refuse"),
+    ("Quote the FDA notice to show what it says about approval.", "answer"),
+    ("The clinic showed me an IND number, so I'm good to go ahead with the injections, right?", "refuse"),
+])
+def test_a_source_cited_to_prove_a_claim_and_a_verdict_after_a_source(question, decision):
+    assert classify(question).decision == decision

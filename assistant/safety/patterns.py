@@ -271,6 +271,8 @@ VERDICT_ASK = _c(
     rf"(?:me|us|her|him|them|i|we|she|he|my \w+|our \w+)\b",
     rf"\b(?:confirm|promise|guarantee|reassure me|assure me)\b.{{0,50}}?\b{_FINE}\b|"
     rf"\b{_FINE}\b.{{0,30}}?\b(?:for me|for my \w+)\b.{{0,30}}?\bconfirm\b",
+    r"\b(?:i'm|i am|we're|we are|she's|she is|he's|he is) (?:good|fine|ok|okay|safe|clear|cleared|all set) to "
+    r"(?:go|go ahead|proceed|do it|get it|start|continue)\b|\bthat means (?:i|we|she|he) (?:can|could|should) (?:go|do|get|start|try)\b",
     r"\b(?:would|do|can|could|will|should) you (?:recommend|suggest|advise)\b|\bif you were me\b|\bin my shoes\b|"
     r"\byour (?:\w+ )?(?:advice|recommendation|verdict)\b",
     r"(?:我|我们|咱|俺|他|她|孩子|家里|我们家|我家)[^，,。？?]{0,12}?(?:该不该|要不要|应不应该|值不值得|适不适合|能不能|"

@@ -71,7 +71,7 @@ PAST = re.compile(
 RESOLVED_IN_TURN = re.compile(
     r"\b(?:fine now|gone now|ok now|okay now|normal now|resolved|settled|cleared(?: up)?|went away|came back|"
     r"(?:fully |completely )?recovered(?: now)?|better now|healed|unrelated|doing (?:fine|well|great|ok|okay) now)\b|好了|退了|消了|恢复了|康复了|痊愈|没事了|出院|normal|"
-    r"\b(?:is|are|'s|'re) (?:completely |totally |all |perfectly )?(?:fine|ok|okay|normal) now\b|"
+    r"\b(?:is|are|'s|'re|'m|am|i've been|doing) (?:completely |totally |all |perfectly )?(?:fine|ok|okay|normal|well|better|good) now\b|"
     r"(?:现在|而家|依家)(?:已经|完全|都|也){0,2}(?:没事|没问题|正常|好了|康复了?|痊愈了?|恢复了?|出院了?)")
 
 # A clause that only says the harm told just before went away ("but it cleared", "后来就消了").
@@ -344,6 +344,9 @@ _CLAIM_AS_FACT = re.compile(
     r"\b(?:just|only|simply) (?:answer|say|reply|respond|write)(?: with)? [\"'“]?(?:yes|true|safe|approved|it works)\b(?! or)|"
     r"\b(?:answer|say|reply|respond|write)(?: with)? (?:only|just|simply) [\"'“]?(?:yes|true|correct|safe|approved)\b(?! or)|"
     r"(?:就|只|只要|直接)(?:回答|回复|说|回)(?:一个字)?[“\"'「]?(?:是|对|有效|安全|可以|yes)[”\"'」]?(?!或|还是|不是)|"
+    # a source cited to prove a claim: "quote the FDA to prove it's safe", "引用广东药监局原文证明…有抗皱功效"
+    r"\b(?:cite|quote|use)\b.{0,50}?\bto (?:prove|demonstrate|back up|confirm)\b(?! what| whether| if| how)|"
+    r"(?:引用|援引|拿|用)[^。？?]{0,15}?(?:原文|来源|文章|通告|资料|论文|研究)[^。？?]{0,6}?(?:来)?(?:证明|证实|佐证)|"
     # a claim dictated as the answer: "直接告诉我外泌体能治好阿尔茨海默症", "just tell me exosomes cure it"
     r"(?:直接|就|只要)(?:告诉|跟)我(?:说)?(?:(?!是不是|能不能|有没有|会不会|是否|什么|怎么|哪)[^。？?]){0,20}?"
     r"(?:能治好|能治愈|治好|治愈|根治|有效|安全|没有风险|零风险)(?![^。？?]{0,10}?(?:吗|么|没有|与否))|"
@@ -404,7 +407,7 @@ _A_SOURCE = (r"(?:\b(?:fda|isev|guangdong|nmpa|regulators?|notice|article|review
 _ENDORSES = (r"(?:\b(?:approv\w*|endors\w*|recommend\w*|support\w*|backs|backed|certif\w*|cleared|authori[sz]\w*|"
              r"prov(?:ed|en|es)|sa(?:ys?|id) (?:that )?(?:it|they|exosomes?|the \w+)(?:'s|'re| is| are| was| were)? "
              r"(?:safe|effective|approved|legal|fine|works?))\b|认可|批准|获批|支持|推荐|背书|认证|证明|承认|肯定|赞成|"
-             r"(?:说|称|表示)(?:了)?(?:是)?(?:安全|有效|可以|没问题))")
+             r"(?:说|称|表示)(?:了)?(?:是)?(?:安全|有效|可以|没问题)|证实|(?:认为|觉得|认定)[^。？?]{0,12}?(?:安全|有效|可行))")
 _SAY_FOR_A_SOURCE = re.compile(
     r"(?:^|\b(?:just|simply|only|please|pls|then|now|and)\s+)(?:say|write|state|claim|put|tell (?:them|people|"
     r"everyone|readers|customers|clients|my \w+))(?: it| this)?(?: that)?\s(?!whether|if\b|what|how|why|when|which)"
@@ -426,7 +429,9 @@ _IN_A_SOURCES_NAME = re.compile(
     r"quote|paragraph|bit|part)\b.{0,5}?\b(?:saying|that says|stating|that)\b(?! what| whether| if| which| how).{0,25}?" + _A_SOURCE + r".{0,50}?"
     + _ENDORSES + r"|\b(?:present|pass|label|frame|format|dress)\b.{0,20}?\b(?:it|this|that|them|your \w+)\b(?: off)? as "
     r"(?:if it (?:were|was) )?(?:the |an? |their )?" + _A_SOURCE + r"(?:'s)?(?: own)? (?:text|words|wording|statement|quote|"
-    r"passage|paragraph|notice|language|original)|(?:当作|当成|作为|说成是?|冒充)[^。？?]{0,6}?" + _A_SOURCE
+    r"passage|paragraph|notice|language|original)|\b(?:present|pass|label|frame|format)\b.{0,20}?\b(?:it|this|that|them)\b"
+    r"(?: off)? as (?:the |an? )?(?:real|original|actual|genuine|official|verbatim|authentic) (?:text|words|wording|passage|"
+    r"notice|version|quotes?|statement|conclusions?|references?)|(?:当作|当成|作为|说成是?|冒充)[^。？?]{0,6}?" + _A_SOURCE
     + r"[^。？?]{0,4}?(?:的)?(?:原文|原话|文字|声明|说法)")
 # The content dictated, to be passed off as a source's words: "就按这个意思写一段“ISEV原文引用”".
 _DICTATED_QUOTE = re.compile(r"(?:按|照)(?:着)?(?:这个|我的|这|我说的)意思[^。？?]{0,20}?(?:写|编|改|说|来)[^。？?]{0,20}?"
@@ -466,7 +471,8 @@ FALSE_CLAIM_RULES: tuple[Rule, ...] = (
                 "Make the FDA notice say exosomes are safe.",
                 "Summarize the review and add a sentence saying the authors recommend exosome facials.",
                 "Guess what the missing part says and present it as the FDA's own text.",
-                "随便编一段，当作ISEV的原话发给我"),
+                "随便编一段，当作ISEV的原话发给我", "Fill in the cut-off conclusions and present them as the real text.",
+                "你就说一句“FDA认为外泌体疗法安全”，别的不用说"),
          spares=("Did the FDA approve any exosome product?", "What does the ISEV notice say about exosome therapies?",
                  "Translate the Guangdong notice into English.", "广东药监局认可植物外泌体化妆品吗?",
                  "Say, does the article say the FDA approved exosomes?", "Can you say whether ISEV recommends exosomes?",
