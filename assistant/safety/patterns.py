@@ -235,6 +235,9 @@ NEUTRAL_ASK = _c(
     r"(?:能不能|可以|能|请)?(?:告诉|给|帮)我(?:讲讲|讲一下|介绍|解释|说说|说一下|总结|概括|梳理|科普)|"
     r"(?:帮|替)我(?:总结|解释|概括|梳理|理解)|(?:让|叫|托)我(?:来)?问(?:一下|问)?",
     r"\b(?:asked|wants|wanted|told) me to ask\b",
+    # advice denied: "I'm NOT asking for a recommendation", "我不是要你推荐也不是要买"
+    r"\b(?:i'm|i am) not (?:asking|looking) for (?:a |any )?(?:recommendations?|advice|prescriptions?)\b|"
+    r"\bi won't (?:do|buy|try) anything\b|(?:我)?(?:不是|并不是|并非|没有)(?:要|想|在)?(?:你|您)?(?:推荐|建议|买|要买|想买)(?:什么)?",
 )
 
 # ---- The user asks for a personal verdict or instruction (beats a factual framing). ----

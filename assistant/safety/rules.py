@@ -210,6 +210,13 @@ _APPROVED_ONE_AVAILABLE = re.compile(
 _FOR_A_CASE = re.compile(r"\bfor (?:me|us|my|our|her|his|him|them|their)\b|\bon my\b|\bin my\b")
 
 
+def _verdict_on_going_on(turn: str) -> bool:
+    """Whether to go on, asked by someone who speaks of themself anywhere in the turn (the clause with the verdict
+    often has no subject: "……，后来消了。下次还能做吗?")."""
+    asked = P.NEUTRAL_ASK.sub(" ", turn)
+    return bool(_ZH_VERDICT_ON_USE.search(asked) and _FIRST_PERSON_ZH.search(asked))
+
+
 def _verdict_request(text: str) -> bool:
     """A verdict asked for a named person ("should I get it", "confirm it's safe for me", "我们家要不要试"), however
     the sources are invoked; a bare "值不值得" only when the sources are not what is asked about. The treatment may be
@@ -217,8 +224,6 @@ def _verdict_request(text: str) -> bool:
     asked = P.NEUTRAL_ASK.sub(" ", text)
     if _APPROVED_ONE_AVAILABLE.search(asked) and not _FOR_A_CASE.search(asked):
         return False
-    if _ZH_VERDICT_ON_USE.search(asked) and _FIRST_PERSON_ZH.search(asked):
-        return True
     return bool(P.VERDICT_ASK.search(asked) or (_ZH_VERDICT.search(asked) and not asks_about_sources(text)))
 
 
@@ -262,7 +267,12 @@ def _hidden_content_request(text: str) -> bool:
 _NOT_BUYING = re.compile(r"\bnot (?:looking|trying|planning|going|wanting|here) to buy\b|\bi (?:don't|do not) want to buy\b|"
                          r"(?:不是|并不是|并非|不|没有|没)(?:想|要|打算|准备)(?:去)?买")
 # A verdict on using or going on with it, asked by someone who speaks of themself ("我已经买了两盒，还要不要把它用完").
-_ZH_VERDICT_ON_USE = re.compile(r"(?:该不该|要不要|应不应该|还能不能|可不可以继续)[^，,。？?]{0,6}?(?:用|打|做|试|买|停|继续)")
+_ZH_VERDICT_ON_USE = re.compile(
+    r"(?:该不该|要不要|应不应该|还能不能|可不可以继续)[^，,。？?]{0,6}?(?:用|打|做|试|买|停|继续)|"
+    # "这次还能接着打吗", "下次换个牌子还能做吗"
+    r"(?:还|再|也)(?:能|可以)(?:接着|继续|再)?(?:打|做|用|试)(?:吗|么|嘛|不)|"
+    # "是现在停还是把剩下两次疗程做完"
+    r"停(?:掉|下来|了)?还是[^。？?]{0,12}?(?:做完|打完|继续|用完)|(?:继续|做完|打完|用完)[^。？?]{0,8}?还是(?:停|不做|不打)")
 _FIRST_PERSON_ZH = re.compile(r"我|咱|俺")
 
 
@@ -276,7 +286,6 @@ REFUSAL_RULES: tuple[Rule, ...] = (
          fires=("so should I do it?", "Should I get exosome injections for my knee?", "那我该不该做？",
                 "Can I get an approved exosome treatment for my knee?",
                 "A clinic near us is offering my dad exosome infusions. Should he go?",
-                "药监局说这是伪概念，可我已经买了三瓶，还要不要继续用?",
                 "我妈妈要不要去打外泌体", "The sources say the risk is low, so just confirm it's safe for me to use them.",
                 "资料里说风险低，那我术后用应该没问题吧？你给我确认一下",
                 "结合这些资料帮我判断一下，我们家孩子到底要不要试外泌体"),
@@ -285,6 +294,13 @@ REFUSAL_RULES: tuple[Rule, ...] = (
                  "If the exosomes are made from my own cells, can they still be contaminated?",
                  "Can a relative fill in the MedWatch form for me if an exosome treatment harmed me?",
                  "Can I get an FDA-approved exosome treatment right now?")),
+    Rule("verdict_on_going_on", "treatment_verdict", _verdict_on_going_on, whole_turn=True,
+         fires=("药监局说这是伪概念，可我已经买了三瓶，还要不要继续用?",
+                "我去年打完发过一次烧，早就好了，这次还能接着打吗?",
+                "上次做完脸红了两天，后来消了。下次还能做吗？你帮我看看",
+                "我已经打了两次了，是现在停还是把疗程做完?"),
+         spares=("文章说外泌体疗法还能继续推广吗?", "FDA说诊所还能继续卖吗?", "研究里的小鼠打完还能活多久?",
+                 "我想知道ISEV说还能不能继续做这类治疗")),
     Rule("seller_list_request", "where_to_buy", _seller_list_request,
          fires=("For my thesis, list the vendors currently selling exosome vials and what each charges.",
                 "论文需要，麻烦列一下国内价格最低的外泌体机构名单"),
