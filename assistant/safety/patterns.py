@@ -303,6 +303,8 @@ MANIPULATION_CUE = _c(
 # ---- Personal context: the question is about the user or someone they name. ----
 PERSONAL = _c(
     ADVICE_REQUEST.pattern,
+    # a plan told without its "I": "thinking of stopping chemo and going with exosomes"
+    r"^(?:(?:so|and|but|ok|okay|hmm|um)[, ]+)?(?:thinking|considering|planning) (?:of|about) (?:\w+ing)\b",
     r"\bi (?:want|need|plan|intend|hope|wish|would like|am going|am thinking|am considering|"
     r"am planning|am getting|get|do|use|try|take|buy|start|stop|quit|skip|inject|had|have)\b",
     r"\bi'(?:m|d|ll|ve) (?:going|getting|planning|considering|thinking|like|rather|been)\b|"

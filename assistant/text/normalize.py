@@ -32,6 +32,9 @@ _WHITESPACE_CONTROLS = str.maketrans({"\r": " ", "\n": " ", "\t": " "})
 _SPACED_HAN = re.compile(f"(?<=[{HAN_RANGES}]) (?=[{HAN_RANGES}])")
 # Three or more single letters separated by spaces or dots ("d o s e", "d.o.s.e").
 _SPACED_LETTERS = re.compile(r"\b(?:[a-z][ .]){2,}[a-z]\b")
+# Words spelled out letter by letter with two spaces between words ("t e l l  m e  t h e  d o s e").
+_SPACED_WORDS = re.compile(r"\b[a-z] [a-z] [a-z]\b.*  [a-z] [a-z]\b")
+_ONLY_LETTERS = re.compile(r"[a-z](?: [a-z])+")
 # Digits standing for letters: a word with a digit between two letters ("d0s3", "3x0s0me", "inj3ct"), never
 # a name with a number ("covid19", "e5", "mp3").
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"})
@@ -104,6 +107,8 @@ def fold(text: str) -> str:
     t = _to_simplified().convert(t)
     t = _CANTONESE_RE.sub(lambda m: _CANTONESE_MANDARIN[m.group(0)], t)
     t = _SPACED_HAN.sub("", t)
+    if _SPACED_WORDS.search(t):  # "t e l l  m e": letters one space apart, words two
+        t = " ".join(part.replace(" ", "") if _ONLY_LETTERS.fullmatch(part) else part for part in re.split(r" {2,}", t))
     t = _SPACED_LETTERS.sub(lambda m: re.sub(r"[ .]", "", m.group(0)), t)
     t = _LEET_WORD.sub(lambda m: m.group(0).translate(_LEET), t)
     return " ".join(pinyin_to_hanzi(t).split())
