@@ -596,6 +596,9 @@ REFUSE_RULES: tuple[tuple[str, str, bool, bool, re.Pattern[str]], ...] = (
 
 # ---- Emergencies ----
 SYMPTOMS = _c(
+    # blood pressure falling: shock
+    r"\bblood pressure (?:is |has |just )?(?:dropp\w*|crash\w*|fall\w*|fell|plummet\w*|tank\w*)|\bbp (?:dropp\w*|crash\w*)|"
+    r"血压(?:突然|一下子|一直)?(?:掉|降|下降|骤降|往下掉)|"
     r"can't breathe?|cannot breathe?|can not breathe?|hard to breathe?|dizzy|light ?headed|(?:trouble|difficulty|problems?) breathing|"
     r"hard to breathe|struggling to breathe|short(?:ness)? of breath|breathless|wheez\w*|gasping|"
     r"throat\b.{0,20}?\b(?:tight\w*|clos\w*|swell\w*|swollen)|tight\w* throat|"

@@ -88,6 +88,11 @@ def is_over(text: str) -> bool:
     return bool((PAST.search(text) or resolved) and not HAPPENING_NOW.search(rest))
 
 
+# Someone in the middle of it right now: "病人正在输", "she is getting the drip right now".
+_SUPPOSED = re.compile(r"如果|假如|要是|万一|假设|\bif\b|\bwhen\b|\bsuppose\b")
+_NOW_TO_SOMEONE = re.compile(r"正在|此刻|\bright now\b|\bas we speak\b|\b(?:is|are) (?:getting|having|receiving) .{0,20}?\bnow\b")
+
+
 def _acute_symptom(clause: str) -> bool:
     factual = _factual(clause) or asks_about_sources(clause)
     for match in P.SYMPTOMS.finditer(clause):
@@ -101,6 +106,10 @@ def _acute_symptom(clause: str) -> bool:
         window = clause[max(0, match.start() - 30):match.end() + 12]
         if P.FIRST_PERSON_NEAR.search(window) or (not factual and P.PERSONAL_OR_NOW.search(clause)):
             return True
+        before = clause[max(0, match.start() - 30):match.start()]
+        now = _NOW_TO_SOMEONE.search(before)
+        if factual and now and not _SUPPOSED.search(before, now.start()):
+            return True  # "病人正在输外泌体，血压突然掉到70/40，文章说的…是指这种吗": a case now, asked as a question
     return False
 
 
@@ -139,11 +148,13 @@ EMERGENCY_RULES: tuple[Rule, ...] = (
     Rule("acute_symptom_now", "acute_harm", _acute_symptom,
          fires=("I had an exosome facial an hour ago and now my throat is closing",
                 "两小时前输了外泌体，现在喉咙发紧、喘不上气。",
-                "Which clinic is best? My lips are swelling after the injection right now"),
+                "Which clinic is best? My lips are swelling after the injection right now",
+                "病人正在输外泌体，血压突然掉到70/40，文章说的不良反应是指这种吗?"),
          spares=("Did the FDA mention fever in its notice?", "文章里有没有提到发烧?",
                  "I had a rash last year that went away; what do the sources say about rashes?",
                  "I had a seizure as a kid. Does the article mention neurological risks?",
-                 "我客户去年打完外泌体发烧过一次，后来自己退了，FDA有关于发烧的记载吗"),
+                 "我客户去年打完外泌体发烧过一次，后来自己退了，FDA有关于发烧的记载吗",
+                 "文章说正在输液的时候如果血压下降要怎么处理?"),
          unless=is_over),
     Rule("poisoning_ingestion", "poisoning", _poisoning,
          fires=("my 3 year old just drank the exosome serum", "宝宝把外泌体精华喝了一口怎么办",
