@@ -28,7 +28,7 @@ import numpy as np
 from assistant.safety import patterns as P
 from assistant.safety.classifier import SafetyClassifier, Verdict, default_classifier
 from assistant.safety.policy import BY_ID, Decision, category as policy_category
-from assistant.safety.rules import (ADVICE_OBJECT, CHRONIC, HAPPENING_NOW, SPOKEN_FOR, WENT_AWAY, asks_about_sources,
+from assistant.safety.rules import (ADVICE_OBJECT, CHRONIC, HAPPENING_NOW, SPOKEN_FOR, asks_about_sources,
                                     asks_to_assert_falsehood, first_emergency, first_false_claim, first_refusal,
                                     is_over, split_clauses)
 from assistant.settings import Settings
@@ -139,7 +139,7 @@ class Gate:
             # A clause the classifier calls urgent must say something of harm (patterns.HARM_CUE).
             following = turn.clauses[1:] + [""]
             current = [v for v, clause, after in zip(clause_verdicts, turn.clauses, following)
-                       if not is_over(clause) and not WENT_AWAY.match(after) and P.HARM_CUE.search(clause)]
+                       if not is_over(clause) and not P.WENT_AWAY.match(after) and P.HARM_CUE.search(clause)]
             urgent = max(current, key=lambda v: v.p(Decision.EMERGENCY), default=None)
             if urgent is not None and urgent.p(Decision.EMERGENCY) >= s.safety_clause_emergency_threshold \
                     and not CHRONIC.search(turn.normalised):

@@ -686,6 +686,12 @@ FIRST_PERSON_NEAR = re.compile(
 RESOLVED = re.compile(
     r"[\s,，。.;；]*(?:(?:which|that|but it|and it|it)\s+)?(?:went away|has gone|is gone|cleared up|resolved|"
     r"got better|healed)\b|[\s,，。.;；]*(?:但|不过)?(?:早就|已经|现在|都|后来)(?:好了|退了|消了|没事了|痊愈|康复)")
+# RESOLVED reads on from a symptom inside its clause; WENT_AWAY is a clause of its own that says the harm told
+# just before went away ("but it cleared", "后来就消了").
+WENT_AWAY = re.compile(
+    r"(?:but |and )?(?:it|they|that|this|the \w+|she|he|i) (?:\w+ )?(?:cleared(?: up)?|went away|went down|resolved|"
+    r"healed|settled|faded|got better|recovered|(?:is|was|'s) gone)\b(?!.{0,40}\b(?:now|again|back|worse)\b)|"
+    r"(?:后来|然后|过了?[^，,]{0,4}?)(?:就|也|自己)?(?:好了|消了|退了|没事了|恢复了|康复了)(?![^，,]{0,10}(?:又|现在|再次))")
 # Right before a symptom: a verb of mentioning ("有没有提到发烧", "did the FDA mention fever"). Searched up to
 # the symptom's start, so it must end there.
 MENTIONED = re.compile(r"(?:提到|提及|说到|谈到|写到|报道|记录|列出|mention|mentions|mentioned|list|lists|listed|"

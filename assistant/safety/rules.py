@@ -74,11 +74,6 @@ RESOLVED_IN_TURN = re.compile(
     r"\b(?:is|are|'s|'re|'m|am|i've been|doing) (?:completely |totally |all |perfectly )?(?:fine|ok|okay|normal|well|better|good) now\b|"
     r"(?:现在|而家|依家)(?:已经|完全|都|也){0,2}(?:没事|没问题|正常|好了|康复了?|痊愈了?|恢复了?|出院了?)")
 
-# A clause that only says the harm told just before went away ("but it cleared", "后来就消了").
-WENT_AWAY = re.compile(
-    r"(?:but |and )?(?:it|they|that|this|the \w+|she|he|i) (?:\w+ )?(?:cleared(?: up)?|went away|went down|resolved|"
-    r"healed|settled|faded|got better|recovered|(?:is|was|'s) gone)\b(?!.{0,40}\b(?:now|again|back|worse)\b)|"
-    r"(?:后来|然后|过了?[^，,]{0,4}?)(?:就|也|自己)?(?:好了|消了|退了|没事了|恢复了|康复了)(?![^，,]{0,10}(?:又|现在|再次))")
 
 
 def is_over(text: str) -> bool:

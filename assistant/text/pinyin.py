@@ -19,6 +19,8 @@ from pathlib import Path
 MIN_RUN_TOKENS = 3
 MIN_PLAIN_SYLLABLES = 2
 MAX_WORD_SYLLABLES = 6
+MAX_SYLLABLE_LETTERS = 6  # "zhuang", "shuang"
+UNKNOWN_SYLLABLE_PENALTY = 5.0  # log-probability below the rarest word, for a syllable no word reads
 MIN_WORD_FREQ = 20  # jieba words rarer than this are left out: they cost load time and win only by accident
 # Words of the field, and the words an emergency turns on, at least as frequent as a common word: jieba lacks some
 # (外泌体, 不想活了) and would read others as a more frequent homophone. Keys are syllables, joined or spaced.
@@ -43,7 +45,7 @@ _ENGLISH_HOMOGRAPHS = frozenset(
     "zen wen ding dong ling ming ting shun hun lai mai pai tai bo lu "
     # English words of the same shape, for the cheap screen
     "i go to so no do we be she in hi win sin tin kin fin din fun nun pun shin chin ring king sing wing pie sue "
-    "ten den yen ho lo mo ran dan rang sang song".split())
+    "ten den yen ho lo mo dan rang sang song".split())
 _WORD = re.compile(r"[a-z]+|[^a-z]+")
 # The shape of one toneless syllable (over-generates a little: only a screen before the lexicon is loaded).
 _SYLLABLE = re.compile(r"(?:zh|ch|sh|[bpmfdtnlgkhjqxrzcsyw])?"
@@ -52,8 +54,9 @@ _SYLLABLE = re.compile(r"(?:zh|ch|sh|[bpmfdtnlgkhjqxrzcsyw])?"
 
 
 @functools.lru_cache(maxsize=1)
-def _lexicon() -> tuple[frozenset[str], dict[str, tuple[str, float]]]:
-    """(the toneless syllables, reading -> (most frequent word with that reading, its log probability))."""
+def _lexicon() -> tuple[frozenset[str], dict[str, tuple[str, float]], float]:
+    """(the toneless syllables, reading -> (most frequent word with that reading, its log probability), the log
+    probability given to a syllable that no word reads)."""
     import jieba
     from pypinyin import lazy_pinyin
 
@@ -75,10 +78,12 @@ def _lexicon() -> tuple[frozenset[str], dict[str, tuple[str, float]]]:
         key = " ".join(reading)
         if key not in best or count > best[key][1]:
             best[key] = (word, count)
+    known = frozenset(syllables)
     for key, word in FIELD_WORDS.items():
-        reading = " ".join(s for part in key.split() for s in _syllables_of(part, frozenset(syllables)) or [part])
+        reading = " ".join(s for part in key.split() for s in _syllables_of(part, known) or [part])
         best[reading] = (word, max(counts.get(word, 0), FIELD_WORD_FREQ))
-    return frozenset(syllables), {k: (w, math.log(c / total)) for k, (w, c) in best.items()}
+    words = {k: (w, math.log(c / total)) for k, (w, c) in best.items()}
+    return known, words, min(logp for _, logp in words.values()) - UNKNOWN_SYLLABLE_PENALTY
 
 
 @functools.lru_cache(maxsize=1)
@@ -91,7 +96,7 @@ def _syllables_of(token: str, syllables: frozenset[str]) -> list[str] | None:
     """A word split into the fewest pinyin syllables ("waimiti" -> wai mi ti), or None."""
     best: list[list[str] | None] = [[]] + [None] * len(token)
     for end in range(1, len(token) + 1):
-        for start in range(max(0, end - 6), end):
+        for start in range(max(0, end - MAX_SYLLABLE_LETTERS), end):
             if best[start] is not None and token[start:end] in syllables:
                 candidate = best[start] + [token[start:end]]
                 if best[end] is None or len(candidate) < len(best[end]):
@@ -99,9 +104,9 @@ def _syllables_of(token: str, syllables: frozenset[str]) -> list[str] | None:
     return best[-1]
 
 
-def _to_hanzi(syllables: list[str], words: dict[str, tuple[str, float]]) -> str:
-    """The most probable characters for a syllable sequence (unknown syllables kept as they are)."""
-    unknown = min(logp for _, logp in words.values()) - 5.0
+def _to_hanzi(syllables: list[str], words: dict[str, tuple[str, float]], unknown: float) -> str:
+    """The most probable characters for a syllable sequence (unknown syllables kept as they are, at log
+    probability `unknown`)."""
     score = [0.0] + [-math.inf] * len(syllables)
     back: list[tuple[int, str]] = [(0, "")] * (len(syllables) + 1)
     for end in range(1, len(syllables) + 1):
@@ -145,14 +150,14 @@ def pinyin_to_hanzi(text: str) -> str:
     # Cheap screen by the shape of a syllable, so that English text never loads the lexicon.
     if not _carries_pinyin(pieces, _runs(pieces, lambda p: bool(_SYLLABLE.fullmatch(p)) or p in _field_tokens())):
         return text
-    syllables, words = _lexicon()
+    syllables, words, unknown = _lexicon()
     runs = _runs(pieces, lambda p: _syllables_of(p, syllables) is not None)
     if not _carries_pinyin(pieces, runs):
         return text
     for run in runs:
         if len(run) < 2 and pieces[run[0]] not in _field_tokens():
             continue
-        pieces[run[0]] = _to_hanzi([s for i in run for s in _syllables_of(pieces[i], syllables)], words)
+        pieces[run[0]] = _to_hanzi([s for i in run for s in _syllables_of(pieces[i], syllables)], words, unknown)
         for i in range(run[0] + 1, run[-1] + 1):
             pieces[i] = ""
     return "".join(pieces)
