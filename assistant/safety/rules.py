@@ -75,7 +75,6 @@ RESOLVED_IN_TURN = re.compile(
     r"(?:现在|而家|依家)(?:已经|完全|都|也){0,2}(?:没事|没问题|正常|好了|康复了?|痊愈了?|恢复了?|出院了?)")
 
 
-
 def is_over(text: str) -> bool:
     """The turn tells of harm that is over: past or resolved, and nothing said to be happening now."""
     resolved = RESOLVED_IN_TURN.search(text)
@@ -515,4 +514,3 @@ FALSE_CLAIM_RULES: tuple[Rule, ...] = (
 def first_false_claim(normalised_turn: str) -> Rule | None:
     """The first rule that finds a request to state, publish or attribute to a source a claim no source makes."""
     return next((rule for rule in FALSE_CLAIM_RULES if rule.fires_on(normalised_turn)), None)
-
