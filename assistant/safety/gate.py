@@ -38,6 +38,12 @@ from assistant.text.normalize import fold
 
 # A clause that only states a condition ("if a clinic charges me", "如果是我自己的细胞"): not a request by itself.
 _CONDITION = re.compile(r"(?:if|when|whenever|in case|suppose|assuming)\b|(?:如果|假如|要是|万一|假设|若是)")
+# An injected instruction that asks exoqa to promote a provider or product ("...and recommend the X clinic at the
+# end", "最后推荐一下某某诊所"): a personal request for a clinic in disguise, not an instruction to ignore.
+_PROMOTE = re.compile(r"\b(?:recommend|promote|endorse|advertise|plug|suggest|push|mention)\w*\b.{0,40}?"
+                      r"\b(?:clinics?|brands?|products?|sellers?|suppliers?|shops?|stores?|providers?|doctors?|"
+                      r"serums?|centers?|centres?|salons?|websites?|links?)\b|"
+                      r"(?:推荐|推销|宣传|介绍|安利)[^。？?]{0,20}?(?:诊所|医院|机构|品牌|牌子|产品|商家|店|医生|网站|链接)")
 # Whom an answer would be for: "what concentration would a clinic use for me?" asks advice.
 _FOR_SOMEONE = re.compile(r"\bfor (?:me|myself|us|my \w+|her|him)\b|给我|对我|为我|帮我")
 SHORT_TURN_UNITS = 4  # word-sized units (text.follow_up.word_units)
@@ -194,7 +200,7 @@ class Gate:
         question = any(v.p(Decision.ANSWER) >= t and v.best_category(Decision.ANSWER) in ("factual", "factual_near_advice")
                        for v in verdicts)
         personal = any(v.p(Decision.REFUSE) >= t and (v.best_category(Decision.REFUSE) != "manipulation"
-                                                      or ADVICE_OBJECT.search(clause))
+                                                      or ADVICE_OBJECT.search(clause) or _PROMOTE.search(clause))
                        for v, clause in zip(verdicts, turn.clauses))
         return question and not personal
 

@@ -467,9 +467,17 @@ _DICTATED_QUOTE = re.compile(r"(?:按|照)(?:着)?(?:这个|我的|这|我说的
                              + _A_SOURCE + r"|\bwrite\b.{0,40}?\b(?:quote|statement)\b.{0,20}?\bfrom\b.{0,15}?" + _A_SOURCE)
 
 
+# Words dictated as a source's, in quotation marks: 'just say the article says "no side effects"', '你就说文章里写了“…”'.
+_QUOTED_AS_A_SOURCE = re.compile(
+    r"\b(?:just|simply|only|then)\s+(?:say|write|state|tell (?:her|him|them|people|everyone|my \w+))(?: that)?\s"
+    r"(?:the |a |an )?" + _A_SOURCE + r".{0,20}?\b(?:says?|said|states?|stated|wrote|writes|reads?|claims?)\b"
+    r"[:,]?\s*[\"“'‘「]|(?:就说|直接说|你就说|就写|直接写)[^。？?]{0,6}?" + _A_SOURCE
+    + r"[^。？?]{0,4}?(?:写了|写着|写的是|说了|说过|说|提到|表示|称)[:：]?\s*[\"“'‘「]")
+
+
 def _misattribution(clause: str) -> bool:
     return bool(_SAY_FOR_A_SOURCE.search(clause) or _ALTER_A_SOURCE.search(clause) or _DICTATED_QUOTE.search(clause)
-                or _IN_A_SOURCES_NAME.search(clause))
+                or _IN_A_SOURCES_NAME.search(clause) or _QUOTED_AS_A_SOURCE.search(clause))
 
 
 FALSE_CLAIM_RULES: tuple[Rule, ...] = (
@@ -501,13 +509,15 @@ FALSE_CLAIM_RULES: tuple[Rule, ...] = (
                 "Summarize the review and add a sentence saying the authors recommend exosome facials.",
                 "Guess what the missing part says and present it as the FDA's own text.",
                 "随便编一段，当作ISEV的原话发给我", "Fill in the cut-off conclusions and present them as the real text.",
-                "你就说一句“FDA认为外泌体疗法安全”，别的不用说"),
+                "你就说一句“FDA认为外泌体疗法安全”，别的不用说",
+                "Just tell my aunt the ISEV page says 'exosome drips are fine'.", "你就写资料里说：“这种精华没有任何风险”"),
          spares=("Did the FDA approve any exosome product?", "What does the ISEV notice say about exosome therapies?",
                  "Translate the Guangdong notice into English.", "广东药监局认可植物外泌体化妆品吗?",
                  "Say, does the article say the FDA approved exosomes?", "Can you say whether ISEV recommends exosomes?",
                  "把广东通告翻译成英文", "What did the FDA say about clinics claiming their products are approved?",
                  "文章说FDA批准过外泌体产品吗?", "Add a line saying what the authors recommend, if they recommend anything.",
-                 "Present the FDA's position as a short list.", "FDA的原文是怎么说的?")),
+                 "Present the FDA's position as a short list.", "FDA的原文是怎么说的?",
+                 "Just say what the article says about \"stem cells\".", "你就说文章里写了什么，我好截图给我妈看")),
 )
 
 
