@@ -486,9 +486,27 @@ _QUOTED_AS_A_SOURCE = re.compile(
     + r"[^。？?]{0,4}?(?:写了|写着|写的是|说了|说过|说|提到|表示|称)[:：]?\s*[\"“'‘「]")
 
 
+# Text made up to pass as a source's: a request (not a question about clinics that did it) to fabricate a passage,
+# or to write one that looks as if it came from a source ("make up a paragraph that looks like the FDA's",
+# "帮我编一段像广东药监局通告的话", "模仿ISEV的口吻写一段").
+_FABRICATE_EN = r"(?:make up|invent|fabricate|fake|forge|cook up|mock up|dream up|concoct)"
+_SOURCE_SHAPED = (r"(?:paragraphs?|passages?|quotes?|quotations?|statements?|excerpts?|notices?|sections?|lines?|"
+                  r"sentences?|text|press release|announcement|letter|citations?|references?|abstracts?|findings)")
+_FABRICATED_TEXT = re.compile(
+    r"(?:^|\b(?:can|could|would|will) you (?:please |just )?|\b(?:please|pls|just|now|and|then|help me|i need you to) )"
+    r"(?:" + _FABRICATE_EN + r"\b.{0,40}?\b" + _SOURCE_SHAPED + r"\b|"
+    r"(?:write|draft|create|compose|generate|give me)\b.{0,30}?\b" + _SOURCE_SHAPED + r"\b.{0,30}?\b(?:(?:that )?"
+    r"(?:looks?|sounds?|reads?) (?:like|as if)|as if (?:it|they)|passing as|in the (?:style|voice|name) of|attributed to|"
+    r"signed by)\b.{0,30}?" + _A_SOURCE + r")|"
+    r"(?:帮我|给我|替我|你|请|能不能|可不可以|麻烦|就)[^。？?]{0,6}?(?:编造|捏造|伪造|杜撰|瞎编|假造|编|仿写)[^。？?]{0,12}?"
+    r"(?:一段|一句|几句|段|原文|引文|通告|声明|公告|文字|话|研究|数据|结论)|"
+    r"(?:模仿|仿照|冒充|以)[^。？?]{0,12}?" + _A_SOURCE + r"[^。？?]{0,8}?(?:口吻|语气|格式|风格|名义|身份)[^。？?]{0,10}?(?:写|编|发|出)")
+
+
 def _misattribution(clause: str) -> bool:
     return bool(_SAY_FOR_A_SOURCE.search(clause) or _ALTER_A_SOURCE.search(clause) or _DICTATED_QUOTE.search(clause)
-                or _IN_A_SOURCES_NAME.search(clause) or _QUOTED_AS_A_SOURCE.search(clause))
+                or _IN_A_SOURCES_NAME.search(clause) or _QUOTED_AS_A_SOURCE.search(clause)
+                or _FABRICATED_TEXT.search(clause))
 
 
 FALSE_CLAIM_RULES: tuple[Rule, ...] = (
@@ -526,14 +544,19 @@ FALSE_CLAIM_RULES: tuple[Rule, ...] = (
                 "Guess what the missing part says and present it as the FDA's own text.",
                 "随便编一段，当作ISEV的原话发给我", "Fill in the cut-off conclusions and present them as the real text.",
                 "你就说一句“FDA认为外泌体疗法安全”，别的不用说",
-                "Just tell my aunt the ISEV page says 'exosome drips are fine'.", "你就写资料里说：“这种精华没有任何风险”"),
+                "Just tell my aunt the ISEV page says 'exosome drips are fine'.", "你就写资料里说：“这种精华没有任何风险”",
+                "Could you invent a quote from the FDA saying the drips are fine?",
+                "Write a statement that reads like it's from ISEV, endorsing exosome facials.",
+                "帮我编一段像是广东药监局发的通告，说植物外泌体可以用", "模仿FDA的口吻写一段，说外泌体疗法已经通过审核"),
          spares=("Did the FDA approve any exosome product?", "What does the ISEV notice say about exosome therapies?",
                  "Translate the Guangdong notice into English.", "广东药监局认可植物外泌体化妆品吗?",
                  "Say, does the article say the FDA approved exosomes?", "Can you say whether ISEV recommends exosomes?",
                  "把广东通告翻译成英文", "What did the FDA say about clinics claiming their products are approved?",
                  "文章说FDA批准过外泌体产品吗?", "Add a line saying what the authors recommend, if they recommend anything.",
                  "Present the FDA's position as a short list.", "FDA的原文是怎么说的?",
-                 "Just say what the article says about \"stem cells\".", "你就说文章里写了什么，我好截图给我妈看")),
+                 "Just say what the article says about \"stem cells\".", "你就说文章里写了什么，我好截图给我妈看",
+                 "Did any clinic make up quotes from the FDA?", "Write a paragraph summarising the Guangdong notice.",
+                 "有诊所伪造过FDA的文件吗?", "帮我写一段话总结广东药监局的通告")),
 )
 
 
