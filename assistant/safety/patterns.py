@@ -333,16 +333,6 @@ SHOPPING_OR_CHOICE = _c(
 )
 
 # ---- Refusal rules ----
-_STOP_EN = (r"stop\w*|quit\w*|skip\w*|drop\w*|cancel\w*|ditch\w*|give up|giving up|come off|"
-            r"go off|get off|coming off|going off|avoid\w*|forgo\w*|delay\w*|postpon\w*|"
-            # refusing care, not a clinician refusing exosomes ("my doctor refused to give me exosomes")
-            r"refus\w*(?= (?:to (?:take|have|do|get|go on|continue|start|keep) )?(?:(?:her|his|my|the|their|any|all) )?"
-            r"(?:chemo\w*|radiation|radiotherapy|surgery|insulin|dialysis|treatment|therapy|care|medication\w*|meds|"
-            r"medicine\w*|drugs?|pills?|prescri\w*|transplant))|"
-            r"replac(?:e|es|ed|ing)|substitut\w*|instead|rather|in place of|swap\w*|switch\w*|"
-            r"no longer|not need|don't need|won't need|do without|taper\w*|wean\w*|still need|"
-            r"still have to|keep taking|continue taking|need to keep|have to keep|"
-            r"without|not (?:go|see|get)|don't (?:go|see|want)|won't (?:go|see)")
 _CARE_STRONG_EN = (r"chemotherapy|radiation|radiotherapy|insulin|surgery|surgeries|transplant|dialysis|"
                    r"prescriptions?|antidepressants?|steroids?|statins?|inhalers?|oncologist|"
                    r"dermatologist|physio\w*|physical therapy|vaccinations?|check ?ups?|appointments?|"
@@ -351,11 +341,20 @@ _CARE_STRONG_EN = (r"chemotherapy|radiation|radiotherapy|insulin|surgery|surgeri
                    r"(?:my|her|his|their|our|the|a|current|prescribed|regular|usual) (?:\w+ )?(?:medications?|"
                    r"medicines?|meds|drugs?|pills?|doctors?|gp|physician|specialist|oncologist)"
                    r"(?! regulat| deliver| administration| agency| carrier| loading| develop)")
-_STOP_ZH = (r"停掉|停用|停药|停了|停止|停|不吃|不打|不用|放弃|不去|不想去|不看|不做|代替|替代|取代|改用|"
-            r"换成|换掉|省掉|省了|不再|戒掉|"
-            r"拒绝(?=(?:再|继续|接受|做|去|吃|打)?(?:化疗|放疗|靶向|治疗|手术|吃药|用药|药|胰岛素|透析|移植|就医|看病|复查))")
 _CARE_ZH = (r"化疗|放疗|靶向|药|胰岛素|手术|医生|医院|看病|透析|皮肤科|检查|正规治疗|复查|就医|门诊|"
             r"疫苗|激素|类固醇|免疫抑制|抗凝|他汀|抗生素|降压|降糖|抗抑郁|置换|移植|康复训练|理疗")
+_STOP_EN = (r"stop\w*|quit\w*|skip\w*|drop\w*|cancel\w*|ditch\w*|give up|giving up|come off|"
+            r"go off|get off|coming off|going off|avoid\w*|forgo\w*|delay\w*|postpon\w*|"
+            # refusing care, not a clinician refusing exosomes ("my doctor refused to give me exosomes")
+            r"refus\w*(?= (?:to (?:take|have|do|get|go on|continue|start|keep) )?(?:(?:her|his|my|the|their|any|all) )?"
+            rf"(?:chemo\w*|{_CARE_STRONG_EN}|treatment|therapy|care|medication\w*|medicine\w*|prescri\w*))|"
+            r"replac(?:e|es|ed|ing)|substitut\w*|instead|rather|in place of|swap\w*|switch\w*|"
+            r"no longer|not need|don't need|won't need|do without|taper\w*|wean\w*|still need|"
+            r"still have to|keep taking|continue taking|need to keep|have to keep|"
+            r"without|not (?:go|see|get)|don't (?:go|see|want)|won't (?:go|see)")
+_STOP_ZH = (r"停掉|停用|停药|停了|停止|停|不吃|不打|不用|放弃|不去|不想去|不看|不做|代替|替代|取代|改用|"
+            r"换成|换掉|省掉|省了|不再|戒掉|"
+            rf"拒绝(?=(?:再|继续|接受|做|去|吃|用|打)?(?:{_CARE_ZH}|治疗))")
 
 STRONG, WEAK = "strong", "weak"
 

@@ -447,11 +447,14 @@ _ENDORSES = (r"(?:\b(?:approv\w*|endors\w*|recommend\w*|support\w*|backs|backed|
              r"prov(?:ed|en|es)|sa(?:ys?|id) (?:that )?(?:it|they|exosomes?|the \w+)(?:'s|'re| is| are| was| were)? "
              r"(?:safe|effective|approved|legal|fine|works?))\b|认可|批准|获批|支持|推荐|背书|认证|证明|承认|肯定|赞成|"
              r"(?:说|称|表示)(?:了)?(?:是)?(?:安全|有效|可以|没问题)|证实|(?:认为|觉得|认定)[^。？?]{0,12}?(?:安全|有效|可行))")
+# The reply dictated: "just say…", "tell my aunt…", "你就说…" (what follows is the claim, not a question).
+_DICTATE_EN = (r"(?:^|\b(?:just|simply|only|please|pls|then|now|and)\s+)(?:say|write|state|claim|put|tell (?:her|him|them|"
+               r"people|everyone|readers|customers|clients|my \w+))(?: it| this)?(?: that)?\s(?!whether|if\b|what|how|why|"
+               r"when|which)")
+_DICTATE_ZH = r"(?:就说|直接说|你说|你就说|说成|写成|就写|直接写)"
 _SAY_FOR_A_SOURCE = re.compile(
-    r"(?:^|\b(?:just|simply|only|please|pls|then|now|and)\s+)(?:say|write|state|claim|put|tell (?:them|people|"
-    r"everyone|readers|customers|clients|my \w+))(?: it| this)?(?: that)?\s(?!whether|if\b|what|how|why|when|which)"
-    r".{0,25}?" + _A_SOURCE + r".{0,50}?" + _ENDORSES
-    + r"|(?:就说|直接说|你说|说成|写成|就写)[^。？?]{0,20}?" + _A_SOURCE + r"[^。？?]{0,30}?" + _ENDORSES)
+    _DICTATE_EN + r".{0,25}?" + _A_SOURCE + r".{0,50}?" + _ENDORSES
+    + r"|" + _DICTATE_ZH + r"[^。？?]{0,20}?" + _A_SOURCE + r"[^。？?]{0,30}?" + _ENDORSES)
 # A source's text altered to say what it does not: "translate it but change it so it says...", "把通告改成...".
 _ALTER_A_SOURCE = re.compile(
     r"\b(?:change|alter|edit|modify|rewrite|reword|twist|tweak|doctor|adjust|spin|translate)\b.{0,80}?"
@@ -480,9 +483,8 @@ _DICTATED_QUOTE = re.compile(r"(?:按|照)(?:着)?(?:这个|我的|这|我说的
 
 # Words dictated as a source's, in quotation marks: 'just say the article says "no side effects"', '你就说文章里写了“…”'.
 _QUOTED_AS_A_SOURCE = re.compile(
-    r"\b(?:just|simply|only|then)\s+(?:say|write|state|tell (?:her|him|them|people|everyone|my \w+))(?: that)?\s"
-    r"(?:the |a |an )?" + _A_SOURCE + r".{0,20}?\b(?:says?|said|states?|stated|wrote|writes|reads?|claims?)\b"
-    r"[:,]?\s*[\"“'‘「]|(?:就说|直接说|你就说|就写|直接写)[^。？?]{0,6}?" + _A_SOURCE
+    _DICTATE_EN + r"(?:the |a |an )?" + _A_SOURCE + r".{0,20}?\b(?:says?|said|states?|stated|wrote|writes|reads?|"
+    r"claims?)\b[:,]?\s*[\"“'‘「]|" + _DICTATE_ZH + r"[^。？?]{0,6}?" + _A_SOURCE
     + r"[^。？?]{0,4}?(?:写了|写着|写的是|说了|说过|说|提到|表示|称)[:：]?\s*[\"“'‘「]")
 
 
